@@ -1,0 +1,1 @@
+"""Accounts: registration, sign-in, sessions, profile and passwords."""

@@ -1,0 +1,84 @@
+"""Who is asking: the signed-in user for pages (session cookie) and for the API (bearer token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from backend.accounts import service
+from backend.config import Settings
+from backend.db import SessionDep
+from backend.errors import Forbidden, LoginRequired
+from backend.i18n import _
+from backend.models import Role, User
+from backend.security import SESSION_COOKIE
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_optional_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+    resolved = service.resolve_session(session, settings=settings, token=request.cookies.get(SESSION_COOKIE))
+    user, session_id = resolved if resolved else (None, None)
+    request.state.user = user
+    request.state.session_id = session_id
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(request: Request, user: OptionalUser) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_staff_user(user: CurrentUser) -> User:
+    if user.role not in (Role.instructor.value, Role.admin.value):
+        raise Forbidden(_("This page is for instructors and administrators."))
+    return user
+
+
+def get_admin_user(user: CurrentUser) -> User:
+    if user.role != Role.admin.value:
+        raise Forbidden(_("This page is for administrators."))
+    return user
+
+
+StaffUser = Annotated[User, Depends(get_staff_user)]
+AdminUser = Annotated[User, Depends(get_admin_user)]
+
+
+def get_api_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    resolved = service.resolve_session(session, settings=settings, token=token)
+    if resolved is None:
+        raise HTTPException(
+            status_code=401, detail=_("Not signed in."), headers={"WWW-Authenticate": "Bearer"}
+        )
+    return resolved[0]
+
+
+ApiUser = Annotated[User, Depends(get_api_user)]
+
+
+def get_api_admin(user: ApiUser) -> User:
+    if user.role != Role.admin.value:
+        raise HTTPException(status_code=403, detail=_("Administrators only."))
+    return user
+
+
+ApiAdmin = Annotated[User, Depends(get_api_admin)]

@@ -1,0 +1,127 @@
+"""create_app(): settings, database, middleware, routers, static files and error pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from backend import pages
+from backend.accounts import routes as accounts_routes
+from backend.accounts.deps import get_optional_user
+from backend.admin import routes as admin_routes
+from backend.config import Settings, get_settings
+from backend.db import make_engine, writer_engine
+from backend.errors import DomainError, LoginRequired
+from backend.i18n import _
+from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from backend.web import login_url, render, verify_csrf
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("academy")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Broker Academy API",
+        version="1",
+        dependencies=[Depends(verify_csrf)],
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.writer_engine = writer_engine(app.state.engine)
+
+    app.add_middleware(
+        RequestContextMiddleware, secret=settings.secret_key, secure_cookies=settings.is_production
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    for router in (pages.router, accounts_routes.router, accounts_routes.api, admin_routes.router):
+        app.include_router(router)
+    _install_error_pages(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    _load_user_for_error_page(request)
+    template = f"errors/{status_code}.html" if status_code in (403, 404, 500) else "errors/error.html"
+    return render(
+        request, template, {"status_code": status_code, "message": message}, status_code=status_code
+    )
+
+
+def _load_user_for_error_page(request: Request) -> None:
+    """Error pages show the same navigation as every page, so they look the user up again: the request's
+    own session has been rolled back and closed by the time the error is handled."""
+    from sqlmodel import Session
+
+    request.state.user = None
+    try:
+        with Session(request.app.state.engine) as session:
+            get_optional_user(request, session, request.app.state.settings)
+    except Exception:
+        request.state.user = None
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": _("Not signed in.")}, status_code=401)
+        from fastapi.responses import RedirectResponse
+
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("HX-Request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": login_url(target)})
+        return RedirectResponse(login_url(target), status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        messages = {404: _("This page does not exist."), 405: _("This action is not allowed here.")}
+        message = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages else ""
+        return _error_page(
+            request, exc.status_code, message or messages.get(exc.status_code, str(exc.detail))
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": jsonable(exc.errors())}, status_code=422)
+        return _error_page(
+            request, 400, _("The request was not complete or not valid. Go back and check it.")
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        message = _(
+            "Something went wrong on our side. Please try again; if it keeps happening, tell the training base."
+        )
+        return _error_page(request, 500, message)
+
+
+def jsonable(errors: object) -> object:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors)
