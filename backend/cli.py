@@ -11,10 +11,12 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from backend.config import get_settings
+from backend.courses.cli import courses_app
 
 app = typer.Typer(
     help="Broker Academy (技术经纪人学院) command line.", no_args_is_help=True, pretty_exceptions_enable=False
 )
+app.add_typer(courses_app, name="courses")
 
 
 @app.command()

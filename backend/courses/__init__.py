@@ -1,0 +1,1 @@
+"""Courses: the shipped curriculum format, its parser and its validator."""
