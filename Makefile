@@ -38,7 +38,7 @@ bench: $(STAMP)
 
 # Extract UI strings and merge them into the zh_CN catalog (then translate the new empty entries).
 i18n: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg --sort-by-file --no-wrap -o backend/locale/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg --sort-by-file --no-wrap --no-location -o backend/locale/messages.pot .
 	$(VENV)/bin/pybabel update -i backend/locale/messages.pot -d backend/locale -l zh_CN --no-wrap --no-fuzzy-matching
 
 clean:

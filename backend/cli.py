@@ -7,16 +7,27 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from backend.certificates.cli import certificates_app, keys_app
+from backend.certificates.cli import prepare as prepare_certificates
 from backend.config import get_settings
 from backend.courses.cli import courses_app
+from backend.exams.cli import exams_app
+from backend.notifications.cli import notifications_app
+from backend.roster.cli import demo, roster_app
 
 app = typer.Typer(
     help="Broker Academy (技术经纪人学院) command line.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 app.add_typer(courses_app, name="courses")
+app.add_typer(exams_app, name="exams")
+app.add_typer(notifications_app, name="notifications")
+app.add_typer(keys_app, name="keys")
+app.add_typer(certificates_app, name="certificates")
+app.add_typer(roster_app, name="roster")
+app.command("demo")(demo)
 
 
 @app.command()
@@ -70,15 +81,29 @@ def init() -> None:
         else:
             typer.echo(f"first administrator created: {user.email} (password from ACADEMY_ADMIN_PASSWORD)")
     engine.dispose()
+    prepare_certificates(settings)
 
 
-def _load_courses(engine: object) -> None:
-    """Import courses/ when the course engine is present in this build."""
-    try:
-        from backend.courses import importer  # type: ignore[attr-defined]
-    except ImportError:
+def _load_courses(engine: Engine) -> None:
+    """Import every course in settings.courses_dir and print one line per course. A course with problems
+    is listed with them, nothing is imported and init exits 1; a missing folder is skipped."""
+    from backend.courses.cli import describe_import, report_problems
+    from backend.courses.importer import CourseProblems, import_course_tree
+    from backend.db import writer_engine
+
+    root = get_settings().courses_dir
+    if not root.is_dir():
+        typer.echo(f"courses: no folder {root}, none imported")
         return
-    importer.import_all_for_init(engine, get_settings())
+    with Session(writer_engine(engine), expire_on_commit=False) as session:
+        try:
+            results = import_course_tree(session, root)
+        except CourseProblems as error:
+            report_problems(error, root)
+            raise typer.Exit(1) from None
+        session.commit()
+    for result in results:
+        typer.echo(f"course {describe_import(result)}")
 
 
 @app.command()

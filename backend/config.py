@@ -32,10 +32,34 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_lockout_minutes: int = 15
     site_name: str = "技术经纪人学院"
+    # Email. Without smtp_host nothing is sent: messages stay in the outbox (/admin/outbox) as "kept".
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""  # empty: noreply@ the host of public_base_url
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False  # implicit TLS from the first byte (usually port 465) instead of STARTTLS
+    smtp_timeout: float = 10.0
+    public_base_url: str = "http://127.0.0.1:8000"  # the site's address as people reach it: links in emails
+    run_jobs_on_startup: bool = True  # resume interrupted background jobs when the app starts (off in tests)
+    # Certificates: the issuer named on every certificate and credential, and how numbers are made.
+    issuer_name: str = ""  # empty: site_name
+    issuer_url: str = ""  # the issuer's home page, in credentials; empty: public_base_url
+    certificate_region_code: str = "330100"  # starts every number by default (330100: Hangzhou)
+    # {region} {year} {level} (1 junior, 2 intermediate, 3 senior) {seq:05d} (per year and level) and
+    # {check} (ISO 7064 MOD 11-2 over the digits before it; only at the end).
+    certificate_number_pattern: str = "{region}{year}{level}{seq:05d}{check}"
+    certificate_seal_image: Path | None = None  # PNG or JPEG of the issuer's seal; none: a drawn seal
+    certificate_font: Path | None = None  # a CJK TTF/OTF to use instead of the packaged Noto Sans SC
+    instructors_may_issue: bool = False  # instructors may issue certificates to the classes they teach
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         self.data_dir = self.data_dir.expanduser()
+        self.public_base_url = self.public_base_url.rstrip("/")
+        if self.env == "test" and "run_jobs_on_startup" not in self.model_fields_set:
+            self.run_jobs_on_startup = False
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'academy.sqlite3').resolve()}"
         if self.env == "production":
@@ -54,8 +78,31 @@ class Settings(BaseSettings):
         return self.env == "production"
 
     @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host.strip())
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _check_certificate_settings(self) -> Settings:
+        from backend.certificates.numbering import pattern_problem
+
+        problem = pattern_problem(self.certificate_number_pattern, self.certificate_region_code)
+        if problem:
+            raise ValueError(
+                f"ACADEMY_CERTIFICATE_NUMBER_PATTERN / ACADEMY_CERTIFICATE_REGION_CODE: {problem}"
+            )
+        return self
+
+    @property
+    def certificate_issuer_name(self) -> str:
+        return self.issuer_name.strip() or self.site_name
+
+    @property
+    def certificate_issuer_url(self) -> str:
+        return self.issuer_url.strip().rstrip("/") or self.public_base_url
 
 
 def _development_secret(data_dir: Path) -> str:

@@ -69,4 +69,6 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens when the handler returns and BEFORE the response is sent, so a
+# client never sees a redirect or a "saved" for a write that then fails or is not yet visible.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -9,18 +9,29 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from backend import pages
+from backend.accounts import reset_routes
 from backend.accounts import routes as accounts_routes
-from backend.accounts.deps import get_optional_user
 from backend.admin import routes as admin_routes
+from backend.certificates.routes import routers as certificate_routers
+from backend.cohorts.routes import routers as cohort_routers
 from backend.config import Settings, get_settings
+from backend.courses import authoring_routes
+from backend.courses import routes as courses_routes
 from backend.db import make_engine, writer_engine
 from backend.errors import DomainError, LoginRequired
+from backend.exams.routes import routers as exam_routers
 from backend.i18n import _
+from backend.jobs import routes as jobs_routes
+from backend.jobs.after_commit import AfterCommitMiddleware
+from backend.jobs.service import resume_stale_in_background
 from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
-from backend.web import login_url, render, verify_csrf
+from backend.notifications import routes as notifications_routes
+from backend.roster.routes import routers as roster_routers
+from backend.web import load_user_for_page, login_url, render, templates, verify_csrf
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("academy")
@@ -36,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # Re-reading templates from disk on every render is for development only (it costs ~1 ms a page).
+    templates.env.auto_reload = settings.env == "development"
     app.state.engine = make_engine(settings.database_url)
     app.state.writer_engine = writer_engine(app.state.engine)
 
@@ -43,11 +56,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware, secret=settings.secret_key, secure_cookies=settings.is_production
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(AfterCommitMiddleware)  # mail and jobs a request queued start once it has committed
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    for router in (pages.router, accounts_routes.router, accounts_routes.api, admin_routes.router):
+    for router in (
+        pages.router,
+        accounts_routes.router,
+        accounts_routes.api,
+        admin_routes.router,
+        courses_routes.router,
+        courses_routes.api,
+        authoring_routes.router,
+        reset_routes.router,
+        notifications_routes.router,
+        jobs_routes.router,
+        jobs_routes.api,
+        *cohort_routers,
+        *exam_routers,
+        *certificate_routers,
+        *roster_routers,
+    ):
         app.include_router(router)
     _install_error_pages(app)
+    if settings.run_jobs_on_startup:
+        resume_stale_in_background(app.state.engine, settings)
     return app
 
 
@@ -58,24 +90,11 @@ def _wants_json(request: Request) -> bool:
 def _error_page(request: Request, status_code: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status_code)
-    _load_user_for_error_page(request)
+    load_user_for_page(request)  # the request's own session is rolled back and closed by now
     template = f"errors/{status_code}.html" if status_code in (403, 404, 500) else "errors/error.html"
     return render(
         request, template, {"status_code": status_code, "message": message}, status_code=status_code
     )
-
-
-def _load_user_for_error_page(request: Request) -> None:
-    """Error pages show the same navigation as every page, so they look the user up again: the request's
-    own session has been rolled back and closed by the time the error is handled."""
-    from sqlmodel import Session
-
-    request.state.user = None
-    try:
-        with Session(request.app.state.engine) as session:
-            get_optional_user(request, session, request.app.state.settings)
-    except Exception:
-        request.state.user = None
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -103,6 +122,15 @@ def _install_error_pages(app: FastAPI) -> None:
         return _error_page(
             request, exc.status_code, message or messages.get(exc.status_code, str(exc.detail))
         )
+
+    @app.exception_handler(OverflowError)
+    async def id_out_of_range(request: Request, _exc: OverflowError) -> Response:
+        # An id larger than the database's integer (from a typed URL or a fuzzer) names no record.
+        return _error_page(request, 404, _("This page does not exist."))
+
+    @app.exception_handler(DataError)
+    async def database_rejected_value(request: Request, _exc: DataError) -> Response:
+        return _error_page(request, 404, _("This page does not exist."))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

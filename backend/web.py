@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,8 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 templates.env.globals["html_lang"] = lambda: i18n.HTML_LANG[i18n.current_locale.get()]
 templates.env.globals["current_locale"] = lambda: i18n.current_locale.get()
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+_csrf_for_render: ContextVar[str] = ContextVar("csrf_for_render", default="")
+templates.env.globals["current_csrf_token"] = lambda: _csrf_for_render.get()
 
 
 def is_htmx(request: Request) -> bool:
@@ -45,6 +48,9 @@ def render(
     status_code: int = 200,
 ) -> Response:
     """The whole page, or only `block` when an htmx request targets the element of that id."""
+    if not hasattr(request.state, "user"):
+        load_user_for_page(request)
+    _csrf_for_render.set(getattr(request.state, "csrf_token", ""))
     ctx: dict[str, Any] = {
         "user": getattr(request.state, "user", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
@@ -65,11 +71,28 @@ def render(
     return response
 
 
+def load_user_for_page(request: Request) -> None:
+    """For pages whose handler did not ask who is signed in (and for error pages, whose request session is
+    already closed): look the user up in a short session of its own, so every page shows the same navigation."""
+    from sqlmodel import Session
+
+    from backend.accounts.deps import get_optional_user
+
+    request.state.user = None
+    try:
+        with Session(request.app.state.engine) as session:
+            get_optional_user(request, session, request.app.state.settings)
+    except Exception:
+        request.state.user = None
+
+
 def known_paths(request: Request) -> frozenset[str]:
     """Paths the app serves, so navigation only links to pages that exist in this build."""
     cached = getattr(request.app.state, "known_paths", None)
     if cached is None:
-        cached = frozenset(getattr(route, "path", "") for route in request.app.routes)
+        from fastapi.routing import iter_route_contexts
+
+        cached = frozenset(context.path for context in iter_route_contexts(request.app.routes))
         request.app.state.known_paths = cached
     return cached  # type: ignore[no-any-return]
 

@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from backend.accounts import service
 from backend.accounts.deps import ApiUser, CurrentUser, OptionalUser, SettingsDep
 from backend.accounts.schemas import ProfileUpdate, Registration, TokenResponse, UserPublic
+from backend.courses.service import progress_summary
 from backend.db import SessionDep
 from backend.errors import ValidationFailed
 from backend.i18n import _
@@ -104,9 +105,10 @@ def logout(request: Request, session: SessionDep, user: OptionalUser) -> Respons
 
 
 @router.get("/me")
-def me_page(request: Request, user: CurrentUser, settings: SettingsDep) -> Response:
+def me_page(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     profile = service.user_public(user, settings=settings)
-    return render(request, "accounts/me.html", {"profile": profile})
+    learning = progress_summary(session, user_id=user.id or 0)
+    return render(request, "accounts/me.html", {"profile": profile, "learning": learning})
 
 
 @router.get("/me/profile")

@@ -2,6 +2,24 @@
 
 from backend.models.accounts import LoginAttempt, Role, User, UserSession
 from backend.models.audit import AuditEvent
+from backend.models.base import NAMING_CONVENTION, utcnow
+from backend.models.certificates import (
+    Certificate,
+    CertificateCounter,
+    CertificateLevel,
+    CertificateSource,
+    CertificateStatus,
+)
+from backend.models.cohorts import (
+    Attendance,
+    ClassSession,
+    Cohort,
+    CohortInstructor,
+    CohortStatus,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+)
 from backend.models.courses import (
     Course,
     CourseModule,
@@ -11,19 +29,52 @@ from backend.models.courses import (
     QuestionVersion,
     SelfCheckAnswer,
 )
-from backend.models.base import NAMING_CONVENTION, utcnow
+from backend.models.exams import AttemptStatus, ExamAnswer, ExamAttempt, ExamItem
+from backend.models.jobs import Job, JobStatus
+from backend.models.notifications import (
+    Notification,
+    NotificationStatus,
+    PasswordResetToken,
+    ResetPurpose,
+)
+from backend.models.roster import DirectoryListing, RosterSettings
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AttemptStatus",
+    "Attendance",
     "AuditEvent",
+    "Certificate",
+    "CertificateCounter",
+    "CertificateLevel",
+    "CertificateSource",
+    "CertificateStatus",
+    "ClassSession",
+    "Cohort",
+    "CohortInstructor",
+    "CohortStatus",
     "Course",
     "CourseModule",
+    "DirectoryListing",
+    "Enrollment",
+    "EnrollmentSource",
+    "EnrollmentStatus",
+    "ExamAnswer",
+    "ExamAttempt",
+    "ExamItem",
+    "Job",
+    "JobStatus",
     "LoginAttempt",
     "ModuleProgress",
     "ModuleVersion",
+    "Notification",
+    "NotificationStatus",
+    "PasswordResetToken",
     "Question",
     "QuestionVersion",
+    "ResetPurpose",
     "Role",
+    "RosterSettings",
     "SelfCheckAnswer",
     "User",
     "UserSession",

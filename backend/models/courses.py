@@ -3,6 +3,8 @@
 The markdown files in courses/ are the source; importing them (or saving in the browser editor) adds a
 new ModuleVersion when a module's text changed and a new QuestionVersion when a question block changed
 (content hash). Nothing is overwritten, so a drawn exam paper always points at the exact text it showed.
+`source_hash` remembers the file as last imported, so re-importing files that did not change since then
+keeps the edits made in the browser meanwhile.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ class Course(SQLModel, table=True):
     exam_rules: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     certificate_title: str = Field(default="", max_length=200)
     validity_years: int = Field(default=0)
-    yaml_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # course.yaml as last saved
-    content_hash: str = Field(default="", max_length=64)
+    # course.yaml as last saved (imported, or rewritten by the browser editor)
+    yaml_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    content_hash: str = Field(default="", max_length=64)  # of yaml_text
+    source_hash: str = Field(default="", max_length=64)  # of course.yaml when last imported
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -46,6 +50,7 @@ class CourseModule(SQLModel, table=True):
     position: int = Field(default=0)
     current_version: int = Field(default=1)  # ModuleVersion.number shown to trainees
     archived_at: datetime | None = Field(default=None)
+    source_hash: str = Field(default="", max_length=64)  # of the module file when last imported; "" if never
 
 
 class ModuleVersion(SQLModel, table=True):

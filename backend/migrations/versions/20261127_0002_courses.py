@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('validity_years', sa.Integer(), nullable=False),
     sa.Column('yaml_text', sa.Text(), nullable=False),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('source_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course'))
@@ -48,6 +49,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('current_version', sa.Integer(), nullable=False),
     sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('source_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_course_module_course_id_course'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course_module')),
     sa.UniqueConstraint('course_id', 'name', name=op.f('uq_course_module_course_id_name'))

@@ -1,0 +1,1 @@
+"""Final exams: eligibility, drawn papers, taking and autosave, grading, results, question bank."""

@@ -1,0 +1,365 @@
+"""The demo's training side: two classes of the broker-junior course with trainees at every stage (enrolled,
+some modules done, hours met, exam in progress, awaiting grading, failed, passed, certificate issued, one
+revoked), made through the other features' own services (course import, classes, self-checks and module
+completion, exam attempts and grading, certificate issuing and revoking). A feature missing from this build
+is probed for and its stages skipped with a note, never faked."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from backend.config import Settings
+from backend.models import Course, CourseModule, ExamItem, QuestionVersion, SelfCheckAnswer, User, utcnow
+from backend.roster.demo_data import DEMO_MARK
+
+COURSE_SLUG = "broker-junior"
+ESSAY = (
+    DEMO_MARK
+    + "本案例中，技术经纪人应先核实成果权属与专利法律状态，再根据双方需求设计许可方式与价款支付结构，并协助办理技术合同认定登记。"
+)
+
+
+@dataclass
+class Training:
+    """What the training side made, for the summary printed at the end."""
+
+    notes: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    stages: dict[str, int] = field(default_factory=dict)
+    trainee_login: User | None = None
+
+    def count(self, stage: str) -> None:
+        self.stages[stage] = self.stages.get(stage, 0) + 1
+
+
+def feature(name: str, training: Training, what: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        training.notes.append(f"skipped {what}: {name} is not part of this build")
+        return None
+
+
+def ensure_course(session: Session, settings: Settings, training: Training) -> Course | None:
+    course = session.exec(select(Course).where(Course.slug == COURSE_SLUG)).first()
+    if course is not None:
+        return course
+    importer = feature("backend.courses.importer", training, "the course import")
+    folder = settings.courses_dir / COURSE_SLUG
+    if importer is None or not folder.is_dir():
+        training.notes.append(f"skipped the classes: no course {COURSE_SLUG} (and no folder {folder})")
+        return None
+    importer.import_course(session, folder)
+    return session.exec(select(Course).where(Course.slug == COURSE_SLUG)).first()
+
+
+def _local(moment: datetime) -> str:
+    return (moment + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # the form takes Beijing time
+
+
+def make_class(
+    session: Session, cohorts: ModuleType, *, course: Course, admin: User, spec: dict[str, Any]
+) -> Any:
+    from backend.cohorts.schemas import CohortForm
+
+    form = CohortForm(
+        name=spec["name"],
+        course_id=str(course.id),
+        year=str(spec["start"].year),
+        start_date=spec["start"].isoformat(),
+        end_date=spec["end"].isoformat(),
+        place=spec["place"],
+        capacity="40",
+        status=spec["status"],
+        exam_opens_at=_local(spec["opens"]),
+        exam_closes_at=_local(spec["closes"]),
+    )
+    return cohorts.create_cohort(session, form=form, actor=admin)
+
+
+def plain_answer(version: Any, order: list[int] | None = None) -> dict[str, Any]:
+    """The right answer to a question version; `order` maps shown positions to option indexes (exams)."""
+    order = list(order or range(len(version.options)))
+    right = [index for index, option in enumerate(version.options) if option.get("correct")]
+    if version.type == "single":
+        return {"choice": order.index(right[0])} if right and right[0] in order else {}
+    if version.type == "multiple":
+        return {"choice": sorted(order.index(index) for index in right if index in order)}
+    if version.type == "truefalse":
+        return {"truth": bool(version.truth)}
+    if version.type == "fill":
+        return {"text": version.accepted[0]} if version.accepted else {}
+    if version.type == "numeric" and version.numeric_low is not None and version.numeric_high is not None:
+        return {"value": f"{(version.numeric_low + version.numeric_high) / 2:g}"}
+    return {"text": ESSAY}
+
+
+class ModuleReader:
+    """Completes a trainee's first modules. Each self-check is answered correctly and graded by the courses'
+    own grader, the answers written in one statement per trainee (a trainee answering page by page would take
+    one request each: far too slow for ~1,500 answers); then every module is completed through the courses'
+    `complete_module`, which refuses a module whose self-checks are not all answered."""
+
+    def __init__(self, session: Session, reading: ModuleType, course: Course) -> None:
+        self.session, self.reading, self.course = session, reading, course
+        self.grading = importlib.import_module("backend.courses.grading")
+        self.modules = session.exec(
+            select(CourseModule)
+            .where(CourseModule.course_id == course.id, col(CourseModule.archived_at).is_(None))
+            .order_by(col(CourseModule.position))
+        ).all()
+        self.checks: dict[int, list[Any]] = {}
+
+    def complete(self, user: User, count: int) -> None:
+        modules = self.modules[:count]
+        rows = []
+        for module in modules:
+            if module.id not in self.checks:
+                self.checks[module.id or 0] = self.reading.module_selfchecks(
+                    self.session, module_id=module.id or 0, user_id=None
+                )
+            for check in self.checks[module.id or 0]:
+                answer = plain_answer(check.version)
+                rows.append(
+                    {
+                        "user_id": user.id,
+                        "question_id": check.question_id,
+                        "question_version_id": check.version.id,
+                        "answer": answer,
+                        "correct": self.grading.grade_answer(check.version, answer).correct,
+                        "answered_at": utcnow(),
+                    }
+                )
+        if rows:
+            self.session.execute(insert(SelfCheckAnswer), rows)
+        for module in modules:
+            self.reading.complete_module(
+                self.session, user_id=user.id or 0, slug=self.course.slug, name=module.name
+            )
+
+
+def sit_exam(
+    session: Session,
+    attempts: ModuleType,
+    *,
+    course: Course,
+    user: User,
+    start: datetime,
+    right_share: float,
+    submit: bool,
+    grade: Callable[[int, int, float], None] | None = None,
+) -> Any:
+    """Start an attempt at `start`, answer `right_share` of it correctly (the rest left blank), submit it
+    fifty minutes later when asked, and have the essays graded with `grade` (attempt, position, points)."""
+    attempt = attempts.start_attempt(session, user=user, course=course, now=start)
+    items = session.exec(
+        select(ExamItem, QuestionVersion)
+        .join(QuestionVersion, col(QuestionVersion.id) == ExamItem.question_version_id)
+        .where(ExamItem.attempt_id == attempt.id)
+        .order_by(col(ExamItem.position))
+    ).all()
+    answered = round(len(items) * right_share)
+    for index, (item, version) in enumerate(items):
+        if index >= answered and item.type != "essay":
+            continue
+        answer = plain_answer(version, item.option_order)
+        if answer:
+            attempts.save_answer(
+                session,
+                attempt_id=attempt.id,
+                position=item.position,
+                user_id=user.id,
+                answer=answer,
+                now=start + timedelta(minutes=1 + index),
+            )
+    if submit:
+        attempts.submit_attempt(session, attempt_id=attempt.id, now=start + timedelta(minutes=50))
+        if grade is not None:
+            for item, _version in items:
+                if item.type == "essay":
+                    grade(attempt.id, item.position, item.points * (0.8 if right_share >= 0.6 else 0.3))
+    return attempt
+
+
+def class_specs(today: date, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"{today.year}年春季初级技术经纪人培训班（演示）",
+            "start": today - timedelta(days=60),
+            "end": today + timedelta(days=14),
+            "place": "杭州市西湖区文三路（演示地址）",
+            "status": "running",
+            "opens": now - timedelta(days=14),
+            "closes": now + timedelta(days=30),
+            "stages": [
+                "certified",
+                "certified",
+                "revoked",
+                "passed",
+                "failed",
+                "grading",
+                "in_exam",
+                "hours_met",
+            ],
+        },
+        {
+            "name": f"{today.year}年秋季初级技术经纪人培训班（演示）",
+            "start": today + timedelta(days=7),
+            "end": today + timedelta(days=90),
+            "place": "线上 + 杭州市滨江区（演示地址）",
+            "status": "open",
+            "opens": now + timedelta(days=80),
+            "closes": now + timedelta(days=95),
+            "stages": ["enrolled", "enrolled", "some_modules", "some_modules", "hours_met", "hours_met"],
+        },
+    ]
+
+
+def build_training(
+    session: Session,
+    settings: Settings,
+    *,
+    admin: User,
+    instructor: User,
+    make_trainee: Callable[[int], User],
+) -> Training:
+    training = Training()
+    course = ensure_course(session, settings, training)
+    cohorts = feature("backend.cohorts.service", training, "the classes")
+    enrolment = feature("backend.cohorts.enrolment", training, "enrolment")
+    if course is None or cohorts is None or enrolment is None:
+        return training
+    courses = feature("backend.courses.service", training, "module completion")
+    reading = ModuleReader(session, courses, course) if courses is not None else None
+    attempts = feature("backend.exams.attempts", training, "exam attempts")
+    grading = feature("backend.exams.grading_queue", training, "exam grading")
+    certificates = feature("backend.certificates.service", training, "certificate issuing")
+    if certificates is not None:
+        keys = importlib.import_module("backend.certificates.keys")
+        keys.ensure_key(settings)
+        if revoking_service() is None:
+            training.notes.append("skipped revoking a certificate: the certificates feature has no revoke")
+    now = utcnow()
+    number = 0
+    login_certified = False  # the login printed is the first certified trainee's (else the first trainee's)
+    for spec in class_specs(date.today(), now):
+        cohort = make_class(session, cohorts, course=course, admin=admin, spec=spec)
+        cohorts.add_instructor(session, cohort=cohort, user_id=instructor.id, actor=admin)
+        training.classes.append(cohort.name)
+        for stage in spec["stages"]:
+            number += 1
+            trainee = make_trainee(number)
+            enrolment.enrol(session, cohort_id=cohort.id, user=trainee, actor=admin, source=_admin_source())
+            reached = _advance(
+                session,
+                settings,
+                stage,
+                course=course,
+                trainee=trainee,
+                admin=admin,
+                instructor=instructor,
+                modules=(reading, attempts, grading, certificates),
+                now=now,
+            )
+            training.count(reached)
+            if training.trainee_login is None or (reached == "certified" and not login_certified):
+                training.trainee_login = trainee
+                login_certified = reached == "certified"
+    missing = [name for name, module in (("modules", reading), ("exams", attempts)) if module is None]
+    if missing:
+        training.notes.append("trainees stopped at the last stage this build supports: " + ", ".join(missing))
+    return training
+
+
+def _admin_source() -> Any:
+    from backend.models import EnrollmentSource
+
+    return EnrollmentSource.admin
+
+
+def _advance(
+    session: Session,
+    settings: Settings,
+    stage: str,
+    *,
+    course: Course,
+    trainee: User,
+    admin: User,
+    instructor: User,
+    modules: tuple[Any, ...],
+    now: datetime,
+) -> str:
+    """Take one trainee as far as `stage`; returns the stage actually reached."""
+    reading, attempts, grading, certificates = modules
+    if stage == "enrolled" or reading is None:
+        return "enrolled"
+    reading.complete(trainee, 3 if stage == "some_modules" else 99)
+    if stage in ("some_modules", "hours_met") or attempts is None:
+        return "some_modules" if stage == "some_modules" else "hours_met"
+    if stage == "in_exam":
+        sit_exam(
+            session,
+            attempts,
+            course=course,
+            user=trainee,
+            start=now - timedelta(minutes=20),
+            right_share=0.3,
+            submit=False,
+        )
+        return "in_exam"
+
+    def grade(attempt_id: int, position: int, points: float) -> None:
+        grading.grade_item(  # type: ignore[union-attr]
+            session,
+            attempt_id=attempt_id,
+            position=position,
+            grader=instructor,
+            points=points,
+            comment=DEMO_MARK + "论述基本清楚。",
+            now=now - timedelta(days=2),
+        )
+
+    start = now - timedelta(days=3)
+    share = 0.3 if stage == "failed" else 0.9
+    graded = grading is not None and stage != "grading"
+    sit_exam(
+        session,
+        attempts,
+        course=course,
+        user=trainee,
+        start=start,
+        right_share=share,
+        submit=True,
+        grade=grade if graded else None,
+    )
+    if stage in ("failed", "grading") or not graded:
+        return stage if graded or stage == "grading" else "grading"
+    if stage == "passed" or certificates is None:
+        return "passed"
+    certificate = certificates.issue_one(session, settings=settings, user=trainee, course=course, actor=admin)
+    revoke = revoking_service()
+    if stage == "revoked" and revoke is not None:
+        reason = DEMO_MARK + "发现培训考勤记录有误，经复核撤销该证书。"
+        revoke(session, certificate=certificate, reason=reason, actor=admin)
+        return "revoked"
+    return "certified"
+
+
+def revoking_service() -> Callable[..., Any] | None:
+    """The certificates feature's `revoke` (in its lifecycle module, or its service in earlier builds)."""
+    for name in ("backend.certificates.lifecycle", "backend.certificates.service"):
+        try:
+            revoke = getattr(importlib.import_module(name), "revoke", None)
+        except ImportError:
+            continue
+        if callable(revoke):
+            return revoke  # type: ignore[no-any-return]
+    return None
