@@ -40,7 +40,7 @@ def list_classes(session: SessionDep, user: ApiUser) -> list[CohortPublic]:
 @router.post(
     "/{cohort_id}/enrolments/import",
     response_model=ImportOutcomePublic,
-    responses={202: {"model": ImportOutcomePublic}, 422: {"model": ImportOutcomePublic}},
+    responses={202: {"model": ImportOutcomePublic}, 400: {"model": ImportOutcomePublic}},
 )
 def import_enrolments(
     request: Request,
@@ -50,7 +50,7 @@ def import_enrolments(
     cohort_id: int,
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or GBK) or XLSX roster")],
 ) -> JSONResponse:
-    """All or nothing: 200 with what was done, 422 with every problem by row (nothing imported), or
+    """All or nothing: 200 with what was done, 400 with every problem by row (nothing imported), or
     202 with `job_id` for a large roster imported in the background (follow GET /api/v1/jobs/{id})."""
     cohort = service.get_cohort(session, cohort_id)
     outcome, job_id = run_import(request, session, settings=settings, actor=actor, cohort=cohort, file=file)
@@ -69,7 +69,7 @@ def import_enrolments(
     )
     if outcome.ok:
         notices.schedule(request)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if outcome.ok else 422)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if outcome.ok else 400)
 
 
 @router.get("/{cohort_id}/dashboard", response_model=DashboardPublic)

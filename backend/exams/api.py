@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from backend.accounts.deps import ApiUser
 from backend.db import SessionDep
 from backend.exams import attempts, results, service
-from backend.exams.deps import base_url, load_attempt, own_attempt
+from backend.exams.deps import base_url, load_attempt, own_attempt, schedule_mail
 from backend.exams.schemas import AnswerIn, AnswerSaved, AttemptPublic, ResultPublic
 from backend.models import ExamAttempt
 
@@ -42,6 +42,7 @@ def start(request: Request, session: SessionDep, user: ApiUser, course_slug: str
     course = service.get_course(session, slug=course_slug)
     before = attempts.open_attempt(session, user_id=user.id or 0, course_id=course.id or 0)
     attempt = attempts.start_attempt(session, user=user, course=course, base_url=base_url(request))
+    schedule_mail(request)  # an overdue attempt may have been submitted first
     status = 200 if before is not None and before.id == attempt.id else 201
     return JSONResponse(_state(session, attempt).model_dump(mode="json"), status_code=status)
 
@@ -64,6 +65,7 @@ def save_answer(
         )
     except attempts.TimeUp as late:
         attempts.submit_attempt(session, attempt_id=attempt_id, base_url=base_url(request))
+        schedule_mail(request)
         return JSONResponse({"detail": late.message}, status_code=409)
     return JSONResponse(AnswerSaved.of(saved).model_dump(mode="json"))
 
@@ -75,6 +77,7 @@ def submit(request: Request, session: SessionDep, user: ApiUser, attempt_id: int
     attempt = attempts.submit_attempt(
         session, attempt_id=attempt_id, by_user_id=user.id, base_url=base_url(request)
     )
+    schedule_mail(request)
     return _state(session, attempt)
 
 

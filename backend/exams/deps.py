@@ -17,6 +17,15 @@ def base_url(request: Request) -> str:
     return str(request.app.state.settings.public_base_url)
 
 
+def schedule_mail(request: Request) -> None:
+    """Send the emails this request queued (a result that became final) once it has committed."""
+    try:
+        from backend.notifications.service import schedule_delivery
+    except ImportError:  # the notifications feature is not there: nothing was queued
+        return
+    schedule_delivery(request)
+
+
 def load_attempt(request: Request, session: Session, *, attempt_id: int, viewer: User) -> ExamAttempt:
     """The attempt as it is now: visible to `viewer`, and submitted first if its time is up."""
     attempt = service.visible_attempt(session, attempt_id=attempt_id, viewer=viewer)
@@ -26,9 +35,11 @@ def load_attempt(request: Request, session: Session, *, attempt_id: int, viewer:
         with Session(request.app.state.writer_engine, expire_on_commit=False) as writer:
             attempts.submit_attempt(writer, attempt_id=attempt_id, base_url=base_url(request))
             writer.commit()
+        schedule_mail(request)
         session.rollback()  # end the read snapshot, so the next read sees the submitted attempt
         return service.visible_attempt(session, attempt_id=attempt_id, viewer=viewer)
     attempts.submit_attempt(session, attempt_id=attempt_id, base_url=base_url(request))
+    schedule_mail(request)
     return attempt
 
 

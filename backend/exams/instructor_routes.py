@@ -15,7 +15,7 @@ from backend.courses.service import media_url
 from backend.db import SessionDep
 from backend.errors import ValidationFailed
 from backend.exams import bank, grading_queue, service
-from backend.exams.deps import base_url
+from backend.exams.deps import base_url, schedule_mail
 from backend.exams.gift import GiftProblems
 from backend.i18n import _
 from backend.models import User
@@ -33,15 +33,6 @@ HELPERS: dict[str, Any] = {
     "local_time": beijing_time,
 }
 GIFT_LIMIT = 1_000_000  # characters of an uploaded GIFT file
-
-
-def _schedule_mail(request: Request) -> None:
-    """Send the emails this request queued (a released result) once it has committed."""
-    try:
-        from backend.notifications.service import schedule_delivery
-    except ImportError:
-        return
-    schedule_delivery(request)
 
 
 # ---- grading ------------------------------------------------------------------------------------------------
@@ -121,7 +112,7 @@ def grade(
         return _grade_page(
             request, session, user, attempt_id, errors={position: failed.errors}, typed=typed, status_code=422
         )
-    _schedule_mail(request)
+    schedule_mail(request)
     if attempt.status == "graded" and not was_final:
         message = _("Grade saved. Every answer is graded: the result is released to the trainee.")
         return redirect(request, "/instructor/grading", flash=message)

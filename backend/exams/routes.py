@@ -16,7 +16,7 @@ from backend.courses.service import media_url
 from backend.db import SessionDep
 from backend.errors import NotFound, ValidationFailed
 from backend.exams import attempts, results, service
-from backend.exams.deps import base_url, load_attempt, own_attempt
+from backend.exams.deps import base_url, load_attempt, own_attempt, schedule_mail
 from backend.i18n import _
 from backend.models import AttemptStatus, ExamAttempt, User
 from backend.web import is_htmx, redirect, render, templates
@@ -56,6 +56,7 @@ def exam_page(request: Request, session: SessionDep, user: CurrentUser, slug: st
 def start(request: Request, session: SessionDep, user: CurrentUser, slug: str) -> Response:
     course = service.get_course(session, slug=slug)
     attempt = attempts.start_attempt(session, user=user, course=course, base_url=base_url(request))
+    schedule_mail(request)  # an overdue attempt may have been submitted first
     return redirect(request, attempt_url(attempt.id))
 
 
@@ -179,7 +180,7 @@ def submit(request: Request, session: SessionDep, user: CurrentUser, attempt_id:
     attempt = attempts.submit_attempt(
         session, attempt_id=attempt_id, by_user_id=user.id, base_url=base_url(request)
     )
-    _schedule_mail(request)
+    schedule_mail(request)
     message = _("Your exam has been submitted.")
     if attempt.auto_submitted:
         message = _("Time ran out: your exam was submitted automatically with every answer you had saved.")
@@ -240,6 +241,7 @@ def _closed_response(
     """A save or flag refused because time is up (the attempt is submitted now) or it was submitted."""
     if isinstance(closed, attempts.TimeUp):
         attempts.submit_attempt(session, attempt_id=attempt_id, base_url=base_url(request))
+        schedule_mail(request)
     message = str(getattr(closed, "message", closed))
     context = {"position": position, "message": message, "result_url": f"/exams/attempts/{attempt_id}/result"}
     if is_htmx(request):
@@ -267,15 +269,6 @@ def _save_failed(
     context = _attempt_context(session, attempt, paper, one=position if one else None)
     context["errors"] = {position: message}
     return render(request, ATTEMPT_PAGE, context, status_code=422)
-
-
-def _schedule_mail(request: Request) -> None:
-    """Send what this request queued (a result final at submit) once it has committed."""
-    try:
-        from backend.notifications.service import schedule_delivery
-    except ImportError:
-        return
-    schedule_delivery(request)
 
 
 def _all_routers() -> tuple[APIRouter, ...]:

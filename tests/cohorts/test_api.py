@@ -59,7 +59,7 @@ def test_import_api_reports_then_imports(
     assert refused.status_code == 403
     headers = bearer(client, admin.email)
     bad = client.post(url, files={"file": ("r.csv", csv_bytes(rows), "text/csv")}, headers=headers)
-    assert bad.status_code == 422
+    assert bad.status_code == 400
     body = bad.json()
     assert body["ok"] is False and body["problems"] == [
         {"row": 4, "column": "id_number", "message": "身份证号 123 无效：身份证号应为 18 位。"}
