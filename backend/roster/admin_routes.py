@@ -3,6 +3,7 @@ one), the legacy import with its row-numbered report, and the target shown on /r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from backend.errors import ValidationFailed
 from backend.i18n import _
 from backend.jobs.service import job_public, job_url
 from backend.models import User
-from backend.roster import export_jobs, legacy_import, service, stats
+from backend.roster import export_jobs, import_jobs, legacy_import, service, stats
 from backend.roster.export import BIG_EXPORT_ROWS, ExportSpec, record_export, stream_export
 from backend.roster.legacy_file import HEADER_ALIASES, column_label, read_legacy_file
 from backend.roster.schemas import ImportOutcome, ImportProblem, RosterFilter, RosterSettingsForm
@@ -61,9 +62,13 @@ def roster_list(
         level=level, year=year, region=region, state=state, source=source, q=q
     )
     result = service.admin_page(session, roster_filter, page=page)
+    valid = (
+        None if roster_filter.state else service.count_rows(session, replace(roster_filter, state="valid"))
+    )
     query = "&".join(f"{key}={quote(value)}" for key, value in roster_filter.as_params().items())
     context = {
         "result": result,
+        "valid": valid,
         "filter": roster_filter,
         "query": query,
         "choices": service.filter_choices(session),
@@ -149,7 +154,7 @@ def _import_context(**extra: Any) -> dict[str, Any]:
         "outcome": None,
         "filename": "",
         "job": None,
-        "large_rows": legacy_import.LARGE_IMPORT_ROWS,
+        "large_rows": import_jobs.LARGE_IMPORT_ROWS,
         "column_label": column_label,
         "aliases": HEADER_ALIASES,
     }
@@ -161,7 +166,7 @@ def _import_context(**extra: Any) -> dict[str, Any]:
 def import_page(request: Request, session: SessionDep, user: AdminUser, job: int | None = None) -> Response:
     extra: dict[str, Any] = {}
     if job is not None:
-        row, outcome = legacy_import.outcome_of_job(session, job_id=job, user=user)
+        row, outcome = import_jobs.outcome_of_job(session, job_id=job, user=user)
         extra = {"job": job_public(row), "outcome": outcome, "filename": row.payload.get("filename", "")}
     return render(request, "roster/import.html", _import_context(**extra))
 
@@ -187,8 +192,8 @@ def import_upload(
             status_code=422,
         )
     rows, problems = read_legacy_file(data)
-    if not problems and len(rows) > legacy_import.LARGE_IMPORT_ROWS:
-        job = legacy_import.start_import_job(
+    if not problems and len(rows) > import_jobs.LARGE_IMPORT_ROWS:
+        job = import_jobs.start_import_job(
             request, session, settings=settings, actor=actor, data=data, filename=filename, rows=len(rows)
         )
         return redirect(

@@ -262,6 +262,7 @@ def build_training(
                 session,
                 settings,
                 stage,
+                training=training,
                 course=course,
                 trainee=trainee,
                 admin=admin,
@@ -285,11 +286,28 @@ def _admin_source() -> Any:
     return EnrollmentSource.admin
 
 
+def step(session: Session, training: Training, what: str, action: Callable[[], object]) -> bool:
+    """Run one stage in a savepoint: when the feature refuses it (a course without exam questions, say),
+    the refusal becomes a note and nothing of that stage is kept."""
+    from backend.errors import DomainError
+
+    try:
+        with session.begin_nested():
+            action()
+    except DomainError as error:
+        note = f"{what} stopped: {error.message}"
+        if note not in training.notes:
+            training.notes.append(note)
+        return False
+    return True
+
+
 def _advance(
     session: Session,
     settings: Settings,
     stage: str,
     *,
+    training: Training,
     course: Course,
     trainee: User,
     admin: User,
@@ -301,23 +319,30 @@ def _advance(
     reading, attempts, grading, certificates = modules
     if stage == "enrolled" or reading is None:
         return "enrolled"
-    reading.complete(trainee, 3 if stage == "some_modules" else 99)
+    count = 3 if stage == "some_modules" else 99
+    if not step(session, training, "completing modules", lambda: reading.complete(trainee, count)):
+        return "enrolled"
     if stage in ("some_modules", "hours_met") or attempts is None:
         return "some_modules" if stage == "some_modules" else "hours_met"
     if stage == "in_exam":
-        sit_exam(
+        started = step(
             session,
-            attempts,
-            course=course,
-            user=trainee,
-            start=now - timedelta(minutes=20),
-            right_share=0.3,
-            submit=False,
+            training,
+            "starting an exam",
+            lambda: sit_exam(
+                session,
+                attempts,
+                course=course,
+                user=trainee,
+                start=now - timedelta(minutes=20),
+                right_share=0.3,
+                submit=False,
+            ),
         )
-        return "in_exam"
+        return "in_exam" if started else "hours_met"
 
     def grade(attempt_id: int, position: int, points: float) -> None:
-        grading.grade_item(  # type: ignore[union-attr]
+        grading.grade_item(
             session,
             attempt_id=attempt_id,
             position=position,
@@ -327,28 +352,48 @@ def _advance(
             now=now - timedelta(days=2),
         )
 
-    start = now - timedelta(days=3)
-    share = 0.3 if stage == "failed" else 0.9
     graded = grading is not None and stage != "grading"
-    sit_exam(
-        session,
-        attempts,
-        course=course,
-        user=trainee,
-        start=start,
-        right_share=share,
-        submit=True,
-        grade=grade if graded else None,
-    )
-    if stage in ("failed", "grading") or not graded:
-        return stage if graded or stage == "grading" else "grading"
-    if stage == "passed" or certificates is None:
+    share = 0.3 if stage == "failed" else 0.9
+
+    def sit() -> None:
+        sit_exam(
+            session,
+            attempts,
+            course=course,
+            user=trainee,
+            start=now - timedelta(days=3),
+            right_share=share,
+            submit=True,
+            grade=grade if graded else None,
+        )
+
+    if not step(session, training, "sitting the exam", sit):
+        return "hours_met"
+    if not graded:
+        return "grading"
+    if stage in ("failed", "passed") or certificates is None:
+        return "failed" if stage == "failed" else "passed"
+    issued: list[Any] = []
+
+    def issue() -> None:
+        issued.append(
+            certificates.issue_one(session, settings=settings, user=trainee, course=course, actor=admin)
+        )
+
+    if not step(session, training, "issuing a certificate", issue):
         return "passed"
-    certificate = certificates.issue_one(session, settings=settings, user=trainee, course=course, actor=admin)
     revoke = revoking_service()
-    if stage == "revoked" and revoke is not None:
-        reason = DEMO_MARK + "发现培训考勤记录有误，经复核撤销该证书。"
-        revoke(session, certificate=certificate, reason=reason, actor=admin)
+    reason = DEMO_MARK + "发现培训考勤记录有误，经复核撤销该证书。"
+    if (
+        stage == "revoked"
+        and revoke is not None
+        and step(
+            session,
+            training,
+            "revoking a certificate",
+            lambda: revoke(session, certificate=issued[0], reason=reason, actor=admin),
+        )
+    ):
         return "revoked"
     return "certified"
 

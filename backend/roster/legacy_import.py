@@ -2,47 +2,34 @@
 expiry before issue, a number used twice in the file or already in the register, the same person and level
 twice), reported by row number, and imported only when nothing is wrong: all or nothing, in one transaction,
 with bulk inserts. Records become Certificate rows with source "legacy" and no credential; the ID number is
-kept encrypted, with its blind index and its masked form. A big file runs as a background job."""
+kept encrypted, with its blind index and its masked form. A big file runs as a background job (import_jobs.py).
+"""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from backend import i18n, security
+from backend import security
 from backend.accounts.idcard import id_number_problem, mask_id_number, normalise_id_number
 from backend.audit import record_event
 from backend.certificates.credential import level_name
 from backend.certificates.numbering import FULL_WIDTH, NumberPattern
 from backend.config import Settings
-from backend.errors import NotFound
 from backend.i18n import _
-from backend.jobs.service import ProgressFn, create_job, job_settings, register_handler, start_after_commit
-from backend.models import Certificate, CertificateSource, CertificateStatus, Job, User, utcnow
+from backend.models import Certificate, CertificateSource, CertificateStatus, User, utcnow
 from backend.roster import stats
-from backend.roster.legacy_file import (
-    LegacyRow,
-    id_stored_as_number,
-    parse_date,
-    parse_level,
-    parse_status,
-    read_legacy_file,
-)
+from backend.roster.legacy_file import LegacyRow, id_stored_as_number, parse_date, parse_level, parse_status
 from backend.roster.schemas import ImportOutcome, ImportProblem
 from backend.roster.service import today
 
-JOB_KIND = "roster.legacy_import"
-LARGE_IMPORT_ROWS = 500  # more rows than this: a background job with progress
 INSERT_BATCH = 5000
 LOOKUP_BATCH = 500
-MAX_REPORTED = 1000  # a job keeps this many problems in its result
 LIMITS = {
     "name": 100,
     "organisation": 200,
@@ -321,106 +308,3 @@ def import_legacy(
         session, settings=settings, records=records, actor=actor, filename=filename, ip=ip, progress=progress
     )
     return ImportOutcome(rows=len(rows), imported=imported)
-
-
-# ---- as a background job ----------------------------------------------------------------------------
-
-
-def start_import_job(
-    request: Request,
-    session: Session,
-    *,
-    settings: Settings,
-    actor: User,
-    data: bytes,
-    filename: str,
-    rows: int,
-) -> Job:
-    """Queue the import of a big file; the file travels in the job's payload, encrypted, and is dropped
-    from it when the job ends."""
-    sealed = security.encrypt_field(settings.secret_key, base64.b64encode(data).decode())
-    payload = {
-        "title": _("Importing %(n)d records into the roster") % {"n": rows},
-        "filename": filename[:200],
-        "file": sealed,
-        "locale": i18n.current_locale.get(),
-        "ip": request.client.host if request.client else "",
-    }
-    job = create_job(session, kind=JOB_KIND, owner=actor, payload=payload, total=rows)
-    start_after_commit(request, job)
-    return job
-
-
-def outcome_as_result(outcome: ImportOutcome, *, job_id: int | None) -> dict[str, Any]:
-    if outcome.ok:
-        message = _("%(n)d records were imported into the roster.") % {"n": outcome.imported}
-    else:
-        message = _("Nothing was imported: the file has %(n)d problems.") % {"n": len(outcome.problems)}
-    return {
-        "message": message,
-        "url": f"/admin/roster/import?job={job_id}",
-        "ok": outcome.ok,
-        "rows": outcome.rows,
-        "imported": outcome.imported,
-        "problem_count": len(outcome.problems),
-        "problems": [
-            {"row": p.row, "column": p.column, "message": p.message} for p in outcome.problems[:MAX_REPORTED]
-        ],
-    }
-
-
-def outcome_from_result(result: dict[str, Any]) -> ImportOutcome:
-    problems = [
-        ImportProblem(p.get("row"), p.get("column"), str(p.get("message", "")))
-        for p in result.get("problems", [])
-    ]
-    return ImportOutcome(
-        rows=int(result.get("rows", 0)), problems=problems, imported=int(result.get("imported", 0))
-    )
-
-
-def run_import_job(session: Session, job: Job, progress: ProgressFn) -> dict[str, Any]:
-    settings = job_settings(session)
-    payload = job.payload
-    token = i18n.current_locale.set(str(payload.get("locale") or i18n.DEFAULT_LOCALE))
-    try:
-        opened = security.decrypt_field(settings.secret_key, str(payload.get("file", "")))
-        if opened is None:
-            raise NotFound(_("The uploaded file could not be read back; upload it again."))
-        rows, problems = read_legacy_file(base64.b64decode(opened))
-        progress(0, _("Checking %(n)d rows") % {"n": len(rows)}, total=len(rows))
-        actor = session.get(User, job.owner_id) if job.owner_id else None
-        if problems:
-            outcome = ImportOutcome(rows=len(rows), problems=problems)
-        else:
-            outcome = import_legacy(
-                session,
-                settings=settings,
-                rows=rows,
-                actor=actor,
-                filename=str(payload.get("filename", "")),
-                ip=str(payload.get("ip", "")),
-                progress=lambda done, message: progress(done, message),
-            )
-        _forget_file(session, job)
-        return outcome_as_result(outcome, job_id=job.id)
-    finally:
-        i18n.current_locale.reset(token)
-
-
-def _forget_file(session: Session, job: Job) -> None:
-    """The uploaded personal data leaves the job's row with the job's result (same transaction)."""
-    from sqlmodel import update
-
-    payload = {key: value for key, value in job.payload.items() if key != "file"}
-    session.exec(update(Job).where(col(Job.id) == job.id).values(payload=payload))  # type: ignore[call-overload]
-
-
-def outcome_of_job(session: Session, *, job_id: int, user: User) -> tuple[Job, ImportOutcome | None]:
-    job = session.get(Job, job_id)
-    if job is None or job.kind != JOB_KIND:
-        raise NotFound(_("No such import."))
-    return job, outcome_from_result(job.result) if job.result else None
-
-
-register_handler(JOB_KIND, run_import_job)

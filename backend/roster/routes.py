@@ -57,10 +57,10 @@ def roster_page(
         "stats": totals,
         "target": service.target(session, reached=totals.valid),
         "year_chart": charts.column_chart(
-            totals.by_year, chart_id="chart-years", title=_("Valid certificates by year of issue")
+            totals.by_year, chart_id="chart-years", title=_("Valid certificates by year of issue"), width=960
         ),
         "level_chart": charts.row_chart(
-            totals.by_level, chart_id="chart-levels", title=_("Valid certificates by level")
+            totals.by_level, chart_id="chart-levels", title=_("Valid certificates by level"), width=520
         ),
         "result": directory.directory_page(session, q=q, page=page),
         "q": q.strip(),

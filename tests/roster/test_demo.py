@@ -141,3 +141,26 @@ def test_the_demo_register_is_the_same_every_time() -> None:
     again = demo_data.legacy_roster(demo_data.PeopleFactory())
     assert first == again and len(first) == 1349
     assert len({row["id_number"] for row in first}) == 1349 and len({row["number"] for row in first}) == 1349
+
+
+def test_a_missing_feature_is_skipped_with_a_note(
+    engine: Engine, db: Session, demo_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import ModuleType
+
+    from backend.roster import demo_training
+
+    real = demo_training.feature
+
+    def without_exams(name: str, training: demo_training.Training, what: str) -> ModuleType | None:
+        if name.startswith("backend.exams") or name.startswith("backend.certificates"):
+            training.notes.append(f"skipped {what}: {name} is not part of this build")
+            return None
+        return real(name, training, what)
+
+    monkeypatch.setattr(demo_training, "feature", without_exams)
+    result = run_demo(engine, demo_settings, echo=lambda _line: None)
+    assert result.legacy == 1349
+    assert any("exam attempts" in note for note in result.training.notes)
+    assert set(result.training.stages) == {"enrolled", "some_modules", "hours_met"}
+    assert count(db, select(func.count(col(Certificate.id))).where(Certificate.source == "issued")) == 0

@@ -239,3 +239,21 @@ def test_streaming_reads_in_batches(db: Session, settings: Settings, monkeypatch
     chunks = list(export.stream_export(db.get_bind().engine, export.ExportSpec(), settings.secret_key))  # type: ignore[union-attr]
     assert len(chunks) >= 4
     assert len(read_csv(b"".join(chunks))) == 8
+
+
+def test_the_admin_list_filters_and_counts(admin_client: TestClient, roster: list[Certificate]) -> None:
+    page = admin_client.get("/admin/roster")
+    assert page.status_code == 200
+    assert "Matching certificates: 5." in page.text and "public roster page: 3." in page.text
+    assert id_for(1) not in page.text and id_for(1)[:6] + "********" + id_for(1)[-4:] in page.text
+    legacy = admin_client.get("/admin/roster", params={"source": "legacy", "level": "2"})
+    assert (
+        "Matching certificates: 1." in legacy.text
+        and "L-2015-002" in legacy.text
+        and "L-2015-001" not in legacy.text
+    )
+    fragment = admin_client.get(
+        "/admin/roster", params={"state": "revoked"}, headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    assert fragment.text.lstrip().startswith('<div id="results">') and "L-2016-003" in fragment.text
+    assert "public roster page:" not in fragment.text

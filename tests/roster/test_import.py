@@ -4,6 +4,7 @@ records that come in verify as transferred from the earlier register."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, select
 from backend import security
 from backend.config import Settings
 from backend.models import AuditEvent, Certificate
-from backend.roster import legacy_import
+from backend.roster import import_jobs, legacy_import
 from backend.roster.legacy_file import read_legacy_file
 from tests.roster.support import HEADER, add_certificate, csv_bytes, good_row, id_for, wait_for, xlsx_bytes
 from tests.support import csrf_token
@@ -217,15 +218,16 @@ def test_imported_records_verify_as_from_the_earlier_register(admin_client: Test
 
 
 def test_a_large_file_is_imported_by_a_job_with_progress(
-    admin_client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+    admin_client: TestClient, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(legacy_import, "LARGE_IMPORT_ROWS", 5)
+    monkeypatch.setattr(import_jobs, "LARGE_IMPORT_ROWS", 5)
     response = upload(admin_client, csv_bytes([good_row(n) for n in range(1, 13)]))
     assert response.status_code == 303 and response.headers["location"].startswith("/jobs/")
     job = wait_for(db, int(response.headers["location"].rsplit("/", 1)[1]))
     assert job.status == "done", job.error
     assert job.result and job.result["ok"] and job.result["imported"] == 12
-    assert "file" not in job.payload  # the sealed upload leaves the payload with the result
+    assert "330106" not in str(job.payload)  # the upload waited in the data dir, sealed, and is gone
+    assert not list(import_jobs.upload_dir(settings).iterdir())
     assert certificates(db) == 12
     report = admin_client.get(job.result["url"])
     assert report.status_code == 200 and "12" in report.text
@@ -234,7 +236,7 @@ def test_a_large_file_is_imported_by_a_job_with_progress(
 def test_a_large_file_with_problems_reports_them_from_the_job(
     admin_client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(legacy_import, "LARGE_IMPORT_ROWS", 5)
+    monkeypatch.setattr(import_jobs, "LARGE_IMPORT_ROWS", 5)
     rows = [good_row(n) for n in range(1, 12)] + [good_row(99, number="ZJ2015-0003")]
     response = upload(admin_client, csv_bytes(rows))
     job = wait_for(db, int(response.headers["location"].rsplit("/", 1)[1]))
@@ -249,3 +251,30 @@ def test_the_template_has_the_columns(admin_client: TestClient) -> None:
     response = admin_client.get("/admin/roster/import/template.csv")
     assert response.status_code == 200
     assert response.content.decode("utf-8-sig").strip().split(",") == list(HEADER)
+
+
+def test_the_cli_imports_or_lists_the_problems(
+    db: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from backend import config
+    from backend.cli import app
+
+    monkeypatch.setenv("ACADEMY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ACADEMY_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("ACADEMY_DATA_DIR", str(settings.data_dir))
+    config.get_settings.cache_clear()
+    try:
+        bad = tmp_path / "bad.csv"
+        bad.write_bytes(csv_bytes([good_row(1), good_row(2, level="特级")]))
+        result = CliRunner().invoke(app, ["roster", "import", str(bad)])
+        assert result.exit_code == 1 and "row 3" in result.output
+        assert certificates(db) == 0
+        good = tmp_path / "good.xlsx"
+        good.write_bytes(xlsx_bytes([good_row(1), good_row(2)]))
+        result = CliRunner().invoke(app, ["roster", "import", str(good)])
+        assert result.exit_code == 0, result.output
+        assert certificates(db) == 2
+    finally:
+        config.get_settings.cache_clear()
