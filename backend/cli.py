@@ -16,6 +16,7 @@ from backend.config import get_settings
 from backend.courses.cli import courses_app
 from backend.exams.cli import exams_app
 from backend.notifications.cli import notifications_app
+from backend.renewal.cli import renewal_app
 from backend.roster.cli import demo, roster_app
 
 app = typer.Typer(
@@ -27,7 +28,11 @@ app.add_typer(notifications_app, name="notifications")
 app.add_typer(keys_app, name="keys")
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(roster_app, name="roster")
+app.add_typer(renewal_app, name="renewal")
 app.command("demo")(demo)
+
+
+WORKER_HEALTHCHECK_TIMEOUT_S = 60
 
 
 @app.command()
@@ -50,6 +55,9 @@ def serve(
         reload=reload,
         proxy_headers=True,
         log_level="info",
+        # uvicorn restarts a worker that does not answer its health ping within this many seconds (5 by
+        # default); on a busy 2-core machine importing the app alone can take longer than 5 s.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT_S,
     )
 
 

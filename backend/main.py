@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -12,16 +15,17 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from backend import pages
+from backend import maintenance, pages
 from backend.accounts import reset_routes
 from backend.accounts import routes as accounts_routes
 from backend.admin import routes as admin_routes
+from backend.certificates import seal as certificate_seal
 from backend.certificates.routes import routers as certificate_routers
 from backend.cohorts.routes import routers as cohort_routers
 from backend.config import Settings, get_settings
 from backend.courses import authoring_routes
 from backend.courses import routes as courses_routes
-from backend.db import make_engine, writer_engine
+from backend.db import REQUEST_THREADS, make_engine, write_queue, writer_engine
 from backend.errors import DomainError, LoginRequired
 from backend.exams.routes import routers as exam_routers
 from backend.i18n import _
@@ -30,11 +34,21 @@ from backend.jobs.after_commit import AfterCommitMiddleware
 from backend.jobs.service import resume_stale_in_background
 from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from backend.notifications import routes as notifications_routes
+from backend.renewal.routes import routers as renewal_routers
 from backend.roster.routes import routers as roster_routers
 from backend.web import load_user_for_page, login_url, render, templates, verify_csrf
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("academy")
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Handlers and dependencies written as `def` run in anyio's thread pool; as many threads as each
+    # process has database connections (backend/db.py), so a burst queues for a thread, not for a
+    # connection (whose wait ends in an error after the pool timeout).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,12 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(verify_csrf)],
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     # Re-reading templates from disk on every render is for development only (it costs ~1 ms a page).
     templates.env.auto_reload = settings.env == "development"
     app.state.engine = make_engine(settings.database_url)
     app.state.writer_engine = writer_engine(app.state.engine)
+    app.state.write_queue = write_queue(app.state.engine)
 
     app.add_middleware(
         RequestContextMiddleware, secret=settings.secret_key, secure_cookies=settings.is_production
@@ -73,13 +89,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs_routes.api,
         *cohort_routers,
         *exam_routers,
+        certificate_seal.router,  # before /admin/certificates/{number}
         *certificate_routers,
         *roster_routers,
+        *renewal_routers,
     ):
         app.include_router(router)
     _install_error_pages(app)
     if settings.run_jobs_on_startup:
         resume_stale_in_background(app.state.engine, settings)
+        maintenance.start(app.state.engine, settings)  # exam sweep, outbox, expiry reminders
     return app
 
 

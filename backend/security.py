@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -61,16 +63,33 @@ def create_session_token(secret: str, *, user_id: int, session_id: str, expires_
 
 
 def decode_session_token(secret: str, token: str) -> SessionClaims | None:
+    """The claims of a genuine, unexpired session token. A browser sends the same token with every
+    request, so verified tokens are remembered (with their expiry, which is checked again every time)."""
+    cached = _verified_tokens.get((secret, token))
+    if cached is not None:
+        claims, expires = cached
+        return claims if time.time() < expires else None
     try:
-        claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM])
+        decoded = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM])
     except JWTError:
         return None
-    if claims.get("typ") != "session" or not isinstance(claims.get("sid"), str):
+    if decoded.get("typ") != "session" or not isinstance(decoded.get("sid"), str):
         return None
     try:
-        return SessionClaims(user_id=int(claims["sub"]), session_id=claims["sid"])
-    except (KeyError, ValueError):
+        claims = SessionClaims(user_id=int(decoded["sub"]), session_id=decoded["sid"])
+        expires = float(decoded["exp"])
+    except (KeyError, TypeError, ValueError):
         return None
+    with _verified_lock:
+        if len(_verified_tokens) >= _VERIFIED_MAX:
+            _verified_tokens.clear()
+        _verified_tokens[(secret, token)] = (claims, expires)
+    return claims
+
+
+_VERIFIED_MAX = 10_000
+_verified_tokens: dict[tuple[str, str], tuple[SessionClaims, float]] = {}
+_verified_lock = threading.Lock()
 
 
 def new_session_id() -> str:

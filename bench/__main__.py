@@ -43,6 +43,7 @@ GROUPS: dict[str, tuple[str, Callable[[BenchContext], CaseResult]]] = {
     "roster_export": (roster_export.TITLE, roster_export.run),
 }
 RESULTS = Path(__file__).with_name("results.json")
+SITE_GROUPS = {"pages", "cold_start", "exam_autosave", "certificates"}  # the groups that use ctx.site(db)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,7 +54,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         help=f"case group(s) to run, comma-separated or repeated: {', '.join(GROUPS)} (default: all)",
     )
-    parser.add_argument("--seconds", type=float, default=Options.seconds, help="length of one load run")
+    parser.add_argument(
+        "--seconds", type=float, default=Options.seconds, help="length of one load run of the module page"
+    )
+    parser.add_argument(
+        "--other-seconds",
+        type=float,
+        default=Options.other_seconds,
+        help="length of one load run of other pages",
+    )
     parser.add_argument("--rounds", type=int, default=Options.rounds, help="interleaved rounds per page")
     parser.add_argument("--connections", type=int, default=Options.connections)
     parser.add_argument("--starts", type=int, default=Options.starts, help="cold starts per configuration")
@@ -101,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = selected_groups(args.case)
     options = Options(
         seconds=args.seconds,
+        other_seconds=args.other_seconds,
         rounds=args.rounds,
         connections=args.connections,
         starts=args.starts,
@@ -120,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(shutil.rmtree, root, True)
         ctx = BenchContext(options, stack, root)
         ctx.say(f"temporary directory {root}; machine: {machine['nproc']} cores, {machine['memory']} memory")
+        if set(groups) & SITE_GROUPS:
+            try:
+                ctx.seed_sites()
+            except Exception as exc:  # each group then seeds (and reports the failure) on its own
+                ctx.say(f"seeding the sites at once failed ({type(exc).__name__}: {exc}); seeding one by one")
         for name in groups:
             results.append(run_group(ctx, name))
             print(format_table(results[-1]) + "\n", flush=True)  # as soon as it is known

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ DATABASES = ("sqlite", "postgresql")
 
 @dataclass
 class Options:
-    seconds: float = 2.0  # one load run
+    seconds: float = 2.0  # one load run of the module page (the page with a target)
+    other_seconds: float = 1.0  # one load run of every other page (context for the module page's figure)
     rounds: int = 3  # interleaved app/baseline rounds; the median is reported
     connections: int = 16
     starts: int = 3  # cold starts per configuration
@@ -53,22 +55,19 @@ class BenchContext:
     def commands(self) -> set[str]:
         """Every `academy` command path in this build ("init", "courses import", "roster export", ...)."""
         if self._commands is None:
-            import click
             import typer.main
 
             from backend.cli import app
 
             found: set[str] = set()
 
-            def walk(group: click.Group, prefix: str) -> None:
-                for name, command in group.commands.items():
+            # By shape, not by class: this typer vendors its own click, whose groups are not click.Group.
+            def walk(group: Any, prefix: str) -> None:
+                for name, command in getattr(group, "commands", {}).items():
                     found.add(prefix + name)
-                    if isinstance(command, click.Group):
-                        walk(command, prefix + name + " ")
+                    walk(command, prefix + name + " ")
 
-            root = typer.main.get_command(app)
-            if isinstance(root, click.Group):
-                walk(root, "")
+            walk(typer.main.get_command(app), "")
             self._commands = found
         return self._commands
 
@@ -126,6 +125,27 @@ class BenchContext:
             self._sites[db] = site
         return self._sites[db]
 
+    def seed_sites(self) -> None:
+        """Seed the shared site of every database at once, at the start of the run (seeding is mostly
+        waiting on `academy init`/`academy demo` subprocesses and on the database, so the two overlap well)."""
+        wanted = [db for db in self.databases() if db not in self._sites]
+        if len(wanted) < 2:
+            return
+        self.has_command("demo")  # import the CLI once, before the threads
+        made = {
+            db: new_site(db, self.new_database(db, f"academy_{db}"), self.root / f"site-{db}")
+            for db in wanted
+        }
+        self.say(f"seeding a site on {', '.join(wanted)} at once")
+        with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+            futures = {
+                db: pool.submit(seed_site, site, has_demo=self.has_command("demo"))
+                for db, site in made.items()
+            }
+            for db, future in futures.items():
+                future.result()  # a failure surfaces here, as it would in site()
+                self._sites[db] = made[db]
+
     # --- servers and load ---------------------------------------------------------------------------
     def app_server(self, site: Site, workers: int, *, academy_serve: bool = False) -> ServerProcess:
         refresh_schema(site, self.say)
@@ -156,6 +176,7 @@ class BenchContext:
             "postgresql": pg,
             "options": {
                 "seconds": self.options.seconds,
+                "other_seconds": self.options.other_seconds,
                 "rounds": self.options.rounds,
                 "connections": self.options.connections,
                 "starts": self.options.starts,

@@ -171,7 +171,10 @@ def seed_site(site: Site, *, has_demo: bool) -> None:
     run_logged([*academy_command(), "init"], env=site.env, log=site.log)
     site.seeded_with.append("academy init")
     if has_demo:
-        run_logged([*academy_command(), "demo"], env=site.env, log=site.log, timeout=900)
+        # `academy demo` refuses production settings (it creates accounts with known passwords): it runs
+        # with development settings against the same database and secret key; the servers stay production.
+        demo_env = {**site.env, "ACADEMY_ENV": "development"}
+        run_logged([*academy_command(), "demo"], env=demo_env, log=site.log, timeout=900)
         site.seeded_with.append("academy demo")
     register_trainee(site, TRAINEE_EMAIL, "基准测试学员")
     site.seeded_with.append("a trainee registered through accounts.service")

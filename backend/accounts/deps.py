@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
 
 from backend.accounts import service
 from backend.config import Settings
@@ -18,7 +19,8 @@ from backend.security import SESSION_COOKIE
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    # async: a trivial dependency written as `def` would cost every request a trip through the thread pool
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -64,12 +66,21 @@ AdminUser = Annotated[User, Depends(get_admin_user)]
 def get_api_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
+    return api_user(session, settings=settings, token=token)
+
+
+def api_user(session: Session, *, settings: Settings, token: str | None) -> User:
+    """The user behind a bearer token, or 401. (For a handler that looks the user up itself, in the same
+    thread as the rest of its work: see the exam API's save.)"""
     resolved = service.resolve_session(session, settings=settings, token=token)
     if resolved is None:
         raise HTTPException(
             status_code=401, detail=_("Not signed in."), headers={"WWW-Authenticate": "Bearer"}
         )
     return resolved[0]
+
+
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 
 
 ApiUser = Annotated[User, Depends(get_api_user)]

@@ -14,6 +14,7 @@ from backend.accounts.schemas import ProfileUpdate, Registration, TokenResponse,
 from backend.courses.service import progress_summary
 from backend.db import SessionDep
 from backend.errors import ValidationFailed
+from backend.exams.overview import exam_overviews
 from backend.i18n import _
 from backend.security import SESSION_COOKIE
 from backend.web import redirect, render
@@ -108,7 +109,8 @@ def logout(request: Request, session: SessionDep, user: OptionalUser) -> Respons
 def me_page(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     profile = service.user_public(user, settings=settings)
     learning = progress_summary(session, user_id=user.id or 0)
-    return render(request, "accounts/me.html", {"profile": profile, "learning": learning})
+    exams = exam_overviews(session, user=user, course_ids=[entry.course.id for entry in learning])
+    return render(request, "accounts/me.html", {"profile": profile, "learning": learning, "exams": exams})
 
 
 @router.get("/me/profile")

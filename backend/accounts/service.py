@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select, update
 
 from backend import security
@@ -197,6 +198,34 @@ def start_session(
     return token, lifetime
 
 
+# The user behind a session: one row, checked in SQL (session open, not expired, user active). Built once;
+# only the values change per request.
+_SESSION_USER = (
+    select(User)
+    .join(UserSession, col(UserSession.user_id) == col(User.id))
+    .where(
+        col(UserSession.id) == bindparam("session_id"),
+        col(UserSession.user_id) == bindparam("user_id"),
+        col(UserSession.revoked_at).is_(None),
+        col(UserSession.expires_at) > bindparam("now"),
+        col(User.is_active).is_(True),
+    )
+)
+
+
+_SESSION_USER_ID = _SESSION_USER.with_only_columns(col(User.id))
+
+
+def session_user_id(session: Session, *, settings: Settings, token: str | None) -> int | None:
+    """As `resolve_session`, for a caller that needs only the user's id (no User object is loaded)."""
+    claims = security.decode_session_token(settings.secret_key, token) if token else None
+    if claims is None:
+        return None
+    params = {"session_id": claims.session_id, "user_id": claims.user_id, "now": utcnow()}
+    found = session.connection().execute(_SESSION_USER_ID, params).scalar()
+    return int(found) if found is not None else None
+
+
 def resolve_session(session: Session, *, settings: Settings, token: str | None) -> tuple[User, str] | None:
     """The user and session id behind a token, if the token is genuine and its session still open."""
     if not token:
@@ -204,17 +233,13 @@ def resolve_session(session: Session, *, settings: Settings, token: str | None) 
     claims = security.decode_session_token(settings.secret_key, token)
     if claims is None:
         return None
-    row = session.exec(
-        select(UserSession, User)
-        .join(User, col(User.id) == UserSession.user_id)
-        .where(UserSession.id == claims.session_id, UserSession.user_id == claims.user_id)
+    user = session.exec(
+        _SESSION_USER,
+        params={"session_id": claims.session_id, "user_id": claims.user_id, "now": utcnow()},
     ).first()
-    if row is None:
+    if user is None:
         return None
-    record, user = row
-    if record.revoked_at is not None or record.expires_at <= utcnow() or not user.is_active:
-        return None
-    return user, record.id
+    return user, claims.session_id
 
 
 def end_session(session: Session, *, session_id: str) -> None:

@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend import i18n
 from backend.audit import record_event
 from backend.certificates import service
-from backend.cohorts import dashboard
 from backend.cohorts.dashboard import class_statuses
 from backend.cohorts.schemas import TraineeStatus
 from backend.cohorts.service import is_instructor_of
@@ -73,22 +71,11 @@ def require_issuer(session: Session, *, settings: Settings, cohort: Cohort, user
         )
 
 
-def _probe_exam_tables_without_the_write_lock(session: Session) -> None:
-    """The class dashboard looks once per process for the exam tables through a connection of its own.
-    Inside a writing SQLite transaction (BEGIN IMMEDIATE) that connection would wait for our own write
-    lock until it times out, so let it look first through a plain reading connection."""
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
-        with Session(bind.execution_options(sqlite_immediate=False)) as reader:
-            dashboard._exam_tables_exist(reader)
-
-
 def class_plan(session: Session, *, settings: Settings, cohort: Cohort) -> ClassPlan:
     """Every enrolled trainee: the class dashboard's eligibility (hours online and in this class, the
     exam) plus the course's own rules, and the certificate already held."""
     course = session.get(Course, cohort.course_id)
     assert course is not None and course.id is not None
-    _probe_exam_tables_without_the_write_lock(session)
     statuses = class_statuses(session, settings=settings, cohort=cohort)
     users = {
         user.id: user

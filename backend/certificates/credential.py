@@ -77,10 +77,20 @@ def iso(moment: datetime) -> str:
 
 
 def build_credential(
-    certificate: Certificate, *, settings: Settings, course_slug: str, criteria: str, description: str
+    certificate: Certificate,
+    *,
+    settings: Settings,
+    course_slug: str,
+    criteria: str,
+    description: str,
+    valid_from_day: date | None = None,
 ) -> dict[str, Any]:
+    """`valid_from_day`: the start of a renewed validity period (default: the issue date)."""
     assert certificate.credential_uuid and certificate.subject_id
     base = settings.public_base_url
+    starts = valid_from(certificate)
+    if valid_from_day is not None:
+        starts = datetime.combine(valid_from_day, time(0, 0), BEIJING)
     credential: dict[str, Any] = {
         "@context": CONTEXTS,
         "id": credential_url(settings, certificate.credential_uuid),
@@ -92,7 +102,7 @@ def build_credential(
             "url": settings.certificate_issuer_url,
         },
         "name": certificate.title,
-        "validFrom": iso(valid_from(certificate)),
+        "validFrom": iso(starts),
     }
     until = valid_until(certificate)
     if until is not None:

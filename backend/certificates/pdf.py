@@ -16,6 +16,7 @@ from fpdf import FPDF
 
 from backend.certificates import fonts
 from backend.certificates.credential import level_name
+from backend.certificates.seal import seal_image
 from backend.config import Settings
 from backend.models import Certificate, CertificateStatus
 
@@ -189,9 +190,9 @@ def _issuer(pdf: FPDF, certificate: Certificate, settings: Settings) -> None:
     pdf.set_font("cjk", "", 12)
     pdf.set_xy(cx - 60, cy + 3)
     pdf.cell(w=120, h=7, text=chinese_date(certificate.issued_on), align="C")
-    seal = settings.certificate_seal_image
-    if seal is not None and seal.is_file():
-        pdf.image(str(seal), x=cx - 21, y=cy - 21, w=42, h=42)
+    seal = seal_image(settings)  # uploaded by an administrator, else configured, else drawn
+    if seal is not None:
+        pdf.image(str(seal), x=cx - 21, y=cy - 21, w=42, h=42, keep_aspect_ratio=True)
     else:
         _drawn_seal(pdf, issuer, cx=cx, cy=cy, radius=20)
 

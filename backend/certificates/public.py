@@ -94,10 +94,10 @@ def verify_number_page(request: Request, session: SessionDep, settings: Settings
     result = verify_number(session, settings=settings, raw=number)
     if result.number != number and result.state not in ("mistyped", "not_found"):
         return RedirectResponse(f"/verify/{result.number}", status_code=301)
-    context = {
-        "result": result,
-        "facts": public_facts(result.certificate, settings) if result.certificate else None,
-    }
+    facts = public_facts(result.certificate, settings) if result.certificate else None
+    if facts is not None and result.renewed_on is not None:
+        facts["renewed_on"] = result.renewed_on.isoformat()
+    context = {"result": result, "facts": facts}
     status = 404 if result.state in ("not_found", "mistyped") else 200
     response = render(request, "certificates/verified.html", context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
@@ -132,20 +132,19 @@ def credential(
         t in accept for t in ("application/json", "application/ld+json", "application/vc")
     )
     uuid = credential_id.removesuffix(".json").removesuffix(".jwt")
-    certificate = service.get_by_credential(session, uuid)
-    assert certificate.credential_jwt is not None
+    certificate, token = service.credential_jwt_of(session, uuid)  # current, or superseded by a renewal
     headers = {**OPEN, "Cache-Control": "public, max-age=300", "Vary": "Accept"}
     if download:
         suffix = "json" if wants_json else "jwt"
         headers["Content-Disposition"] = f'attachment; filename="credential-{certificate.number}.{suffix}"'
     if wants_json:
-        body = json.dumps(vc.credential_of(certificate.credential_jwt), ensure_ascii=False, indent=2)
+        body = json.dumps(vc.credential_of(token), ensure_ascii=False, indent=2)
         return Response(
             body,
             media_type="application/ld+json" if "ld+json" in accept else "application/json",
             headers=headers,
         )
-    return Response(certificate.credential_jwt, media_type="application/jwt", headers=headers)
+    return Response(token, media_type="application/jwt", headers=headers)
 
 
 @router.get("/status/revocations")
@@ -159,6 +158,14 @@ def revocations(session: SessionDep, settings: SettingsDep) -> Response:
             "revocationReason": c.revocation_reason or "",
         }
         for c in service.revocation_list(session)
+    ]
+    revoked += [
+        {
+            "id": vc.credential_url(settings, r.credential_uuid or ""),
+            "revoked": True,
+            "revocationReason": f"Superseded by renewal {r.renewal_count} on {r.renewed_on.isoformat()}",
+        }
+        for r in service.renewal_revocations(session)
     ]
     return _json({"id": url, "issuer": keys.issuer_id(settings), "revokedCredential": revoked}, max_age=60)
 

@@ -30,6 +30,7 @@ from backend.i18n import _
 from backend.models import (
     AuditEvent,
     Certificate,
+    CertificateRenewal,
     CertificateSource,
     CertificateStatus,
     Course,
@@ -37,6 +38,7 @@ from backend.models import (
 )
 from backend.notifications import messages
 from backend.notifications.service import notify
+from backend.renewal import rules
 
 PAGE_SIZE = 50
 
@@ -70,6 +72,10 @@ def course_rules(course: Course, user: User) -> list[str]:
     reasons = []
     if not course.certificate_title.strip():
         reasons.append(_("This course does not lead to a certificate."))
+    elif rules.is_ce_course(course):
+        reasons.append(
+            _("This is a continuing-education course: it earns hours towards renewal, not a certificate.")
+        )
     elif course.level not in vc.COURSE_LEVELS:
         reasons.append(_("The course has no certificate level (junior, intermediate or senior)."))
     if not user.id_number_encrypted:
@@ -236,7 +242,9 @@ def _new_certificate(
 ) -> Certificate:
     id_number = security.decrypt_field(settings.secret_key, user.id_number_encrypted)
     issued_on = facts.issued_on or vc.today_in_beijing()
-    expires_on = facts.expires_on if facts.replaces else expiry_for(issued_on, course.validity_years)
+    level = int(vc.COURSE_LEVELS[course.level])
+    years = rules.validity_years_for(session, level=level, course=course)
+    expires_on = facts.expires_on if facts.replaces else expiry_for(issued_on, years)
     return Certificate(
         number="",
         level=0,
@@ -345,6 +353,31 @@ def get_by_credential(session: Session, credential_uuid: str) -> Certificate:
     return certificate
 
 
+def renewed_credential(session: Session, credential_uuid: str) -> CertificateRenewal | None:
+    """The credential of a validity period that ended in a renewal (superseded, still verifiable)."""
+    return session.exec(
+        select(CertificateRenewal).where(
+            CertificateRenewal.credential_uuid == credential_uuid,
+            col(CertificateRenewal.credential_jwt).is_not(None),
+        )
+    ).first()
+
+
+def credential_jwt_of(session: Session, credential_uuid: str) -> tuple[Certificate, str]:
+    """(the certificate, the VC-JWT) of a credential id: the current one, or one superseded by renewal."""
+    certificate = session.exec(
+        select(Certificate).where(Certificate.credential_uuid == credential_uuid)
+    ).first()
+    if certificate is not None and certificate.credential_jwt:
+        return certificate, certificate.credential_jwt
+    renewal = renewed_credential(session, credential_uuid)
+    if renewal is not None and renewal.credential_jwt:
+        current = session.get(Certificate, renewal.certificate_id)
+        if current is not None:
+            return current, renewal.credential_jwt
+    raise NotFound(_("There is no such credential."))
+
+
 def certificates_of(session: Session, *, user_id: int) -> list[Certificate]:
     statement = (
         select(Certificate)
@@ -396,5 +429,15 @@ def revocation_list(session: Session) -> list[Certificate]:
             ),
         )
         .order_by(col(Certificate.id))
+    )
+    return list(session.exec(statement))
+
+
+def renewal_revocations(session: Session) -> list[CertificateRenewal]:
+    """Credentials superseded by a renewal (the certificate itself lives on with a new credential)."""
+    statement = (
+        select(CertificateRenewal)
+        .where(col(CertificateRenewal.credential_uuid).is_not(None))
+        .order_by(col(CertificateRenewal.id))
     )
     return list(session.exec(statement))

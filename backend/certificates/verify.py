@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.certificates import credential as vc
 from backend.certificates.keys import find_key, is_current, issuer_id
 from backend.certificates.numbering import FULL_WIDTH, normalise_number, number_problem
-from backend.certificates.service import find_by_number
+from backend.certificates.service import credential_jwt_of, find_by_number, renewed_credential
 from backend.config import Settings
+from backend.errors import NotFound
 from backend.i18n import _
-from backend.models import Certificate, CertificateSource, CertificateStatus
+from backend.models import Certificate, CertificateRenewal, CertificateSource, CertificateStatus
 
 STATES = ("valid", "expired", "revoked", "superseded", "not_found", "mistyped", "invalid")
 
@@ -51,6 +52,7 @@ class NumberVerification:
     certificate: Certificate | None = None
     message: str = ""
     superseded_by: str | None = None
+    renewed_on: date | None = None  # the start of the current period, when the certificate was renewed
 
 
 def verify_number(session: Session, *, settings: Settings, raw: str) -> NumberVerification:
@@ -80,6 +82,12 @@ def verify_number(session: Session, *, settings: Settings, raw: str) -> NumberVe
     if certificate.superseded_by_id:
         newer = session.get(Certificate, certificate.superseded_by_id)
         result.superseded_by = newer.number if newer else None
+    if certificate.renewal_count:
+        result.renewed_on = session.exec(
+            select(col(CertificateRenewal.renewed_on))
+            .where(CertificateRenewal.certificate_id == certificate.id)
+            .order_by(col(CertificateRenewal.renewal_count).desc())
+        ).first()
     return result
 
 
@@ -100,6 +108,7 @@ def public_facts(certificate: Certificate, settings: Settings) -> dict[str, Any]
         "issued_on": certificate.issued_on.isoformat(),
         "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
         "revocation_reason": certificate.revocation_reason,
+        "renewal_count": certificate.renewal_count,
         "source": certificate.source,
         "credential_url": vc.credential_url(settings, certificate.credential_uuid)
         if certificate.credential_uuid and certificate.credential_jwt
@@ -178,13 +187,14 @@ def _token_from(session: Session, text: str, result: CredentialVerification) -> 
         result.checks.append(Check("format", False, _("The JSON is not a credential (it has no id).")))
         return None
     uuid = document["id"].rstrip("/").rsplit("/", 1)[-1]
-    stored = session.exec(select(Certificate).where(Certificate.credential_uuid == uuid)).first()
-    if stored is None or not stored.credential_jwt:
+    try:
+        _stored, stored_jwt = credential_jwt_of(session, uuid)  # current, or superseded by a renewal
+    except NotFound:
         result.checks.append(
             Check("format", False, _("This issuer has not issued a credential with this id."))
         )
         return None
-    if vc.credential_of(stored.credential_jwt) != document:
+    if vc.credential_of(stored_jwt) != document:
         result.checks.append(
             Check("format", False, _("The JSON differs from the credential that was issued with this id."))
         )
@@ -198,7 +208,7 @@ def _token_from(session: Session, text: str, result: CredentialVerification) -> 
             ),
         )
     )
-    return stored.credential_jwt
+    return stored_jwt
 
 
 def _check_key(settings: Settings, header: dict[str, Any], result: CredentialVerification) -> Any:
@@ -304,7 +314,29 @@ def _check_revocation(
     certificate = (
         session.exec(select(Certificate).where(Certificate.credential_uuid == uuid)).first() if uuid else None
     )
+    renewal = renewed_credential(session, uuid) if uuid and certificate is None else None
+    if renewal is not None:
+        certificate = session.get(Certificate, renewal.certificate_id)
     result.certificate = certificate
+    if (
+        renewal is not None
+        and certificate is not None
+        and certificate.status == CertificateStatus.valid.value
+    ):
+        result.checks.append(
+            Check(
+                "revocation",
+                False,
+                _(
+                    "Superseded by renewal: the certificate was renewed on %(date)s and keeps its number; its current credential is valid until %(until)s."
+                )
+                % {
+                    "date": renewal.renewed_on.isoformat(),
+                    "until": certificate.expires_on.isoformat() if certificate.expires_on else "—",
+                },
+            )
+        )
+        return CertificateStatus.superseded.value
     if certificate is None or certificate.status == CertificateStatus.valid.value:
         result.checks.append(Check("revocation", True, _("Not on the issuer's revocation list.")))
         return None

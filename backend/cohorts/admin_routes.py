@@ -221,8 +221,8 @@ def import_page(request: Request, session: SessionDep, cohort_id: int, job: int 
     cohort = service.get_cohort(session, cohort_id)
     outcome = import_jobs.outcome_of_job(session, job_id=job, cohort_id=cohort_id) if job else None
     if outcome is not None and outcome.ok:
-        # A job cannot send after its own commit: the messages it queued go out from here (or sooner,
-        # with any other delivery); sending twice is impossible, each message is claimed once.
+        # The job sent the messages it queued when it finished; any that failed then (the mail server was
+        # down) are tried again from here. Sending twice is impossible: each message is claimed once.
         notices.schedule(request)
     return render(request, "cohorts/import.html", _import_context(session, cohort, outcome=outcome))
 

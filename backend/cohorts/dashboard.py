@@ -3,13 +3,11 @@ certificate and why not), and the class dashboard built from it: filtered and so
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import inspect
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend import security
 from backend.accounts.idcard import mask_id_number
@@ -17,53 +15,34 @@ from backend.cohorts.enrolment import enrolled_trainees
 from backend.cohorts.schemas import TraineeStatus
 from backend.cohorts.sessions import class_hours_by_user, modules_total, online_progress_by_user
 from backend.config import Settings
+from backend.exams.results import ExamSummary, summary_of
 from backend.i18n import N_, _
-from backend.models import Cohort, Course, User
-
-
-class ExamSummary(NamedTuple):
-    status: str  # one of EXAM_STATUSES
-    score: float | None  # percent, when there is a graded attempt
-
+from backend.models import Cohort, Course, ExamAttempt, User
 
 EXAM_STATUSES = {
     "not started": N_("Not started"),
-    "in progress": N_("In progress"),
+    "in progress": N_("Sitting the exam"),
     "awaiting grading": N_("Awaiting grading"),
     "passed": N_("Passed"),
     "failed": N_("Failed"),
 }
-NOT_STARTED = ExamSummary("not started", None)
-_exam_table_present: dict[str, bool] = {}
 
 
 def exam_status_label(status: str) -> str:
     return _(EXAM_STATUSES.get(status, status))
 
 
-def _exam_tables_exist(session: Session) -> bool:
-    """Looked up once per process and database: the exams feature adds its tables in a later migration."""
-    bind = session.get_bind()
-    key = str(getattr(bind, "url", id(bind)))
-    if key not in _exam_table_present:
-        _exam_table_present[key] = inspect(bind).has_table("exam_attempt")
-    return _exam_table_present[key]
-
-
-def exam_summary(session: Session, user_id: int, course_id: int) -> ExamSummary:
-    """The trainee's final-exam status and best score in the course. Until the exams feature exists
-    (no exam_attempt table, or no `backend.exams.service.exam_summary`), every trainee has not started."""
-    if not _exam_tables_exist(session):
-        return NOT_STARTED
-    try:
-        exams = importlib.import_module("backend.exams.service")
-    except ImportError:
-        return NOT_STARTED
-    provider: Callable[..., Any] | None = getattr(exams, "exam_summary", None)
-    if provider is None:
-        return NOT_STARTED
-    status, score = provider(session, user_id=user_id, course_id=course_id)
-    return ExamSummary(str(status), None if score is None else float(score))
+def exam_summaries(session: Session, *, course_id: int, user_ids: list[int]) -> dict[int, ExamSummary]:
+    """Each trainee's final-exam status and best score in the course (`exam_summary` for a whole class,
+    in one query)."""
+    attempts: dict[int, list[ExamAttempt]] = {user_id: [] for user_id in user_ids}
+    if user_ids:
+        query = select(ExamAttempt).where(
+            ExamAttempt.course_id == course_id, col(ExamAttempt.user_id).in_(user_ids)
+        )
+        for attempt in session.exec(query):
+            attempts.setdefault(attempt.user_id, []).append(attempt)
+    return {user_id: summary_of(rows) for user_id, rows in attempts.items()}
 
 
 def _fmt(value: float) -> str:
@@ -133,6 +112,7 @@ def class_statuses(
     online = online_progress_by_user(session, course_id=course.id, user_ids=ids)
     in_class = class_hours_by_user(session, cohort_id=cohort.id, user_ids=ids)
     modules = modules_total(session, course_id=course.id)
+    exams = exam_summaries(session, course_id=course.id, user_ids=ids)
     return [
         _status_for(
             user,
@@ -141,7 +121,7 @@ def class_statuses(
             online=online.get(user.id or 0, (0.0, 0)),
             class_hours=in_class.get(user.id or 0, 0.0),
             modules=modules,
-            exam=exam_summary(session, user.id or 0, course.id),
+            exam=exams[user.id or 0],
         )
         for user in trainees
     ]

@@ -70,7 +70,11 @@ def start_import_job(
 
 def outcome_as_result(outcome: ImportOutcome, *, cohort_id: int, job_id: int | None) -> dict[str, Any]:
     if outcome.ok:
-        message = _("%(n)d trainees enrolled; %(created)d new accounts were created.") % {
+        # The job runner sends the emails the import queued as soon as the job has committed (as a route
+        # does after its request), so the set-your-password links are on their way once this is shown.
+        message = _(
+            "%(n)d trainees enrolled; %(created)d new accounts were created and sent a link to set a password."
+        ) % {
             "n": outcome.enrolled,
             "created": outcome.accounts_created,
         }

@@ -35,6 +35,7 @@ from backend.courses.versions import (
 )
 from backend.db import SessionDep
 from backend.errors import DomainError, ValidationFailed
+from backend.exams.grading_queue import waiting_count
 from backend.i18n import _
 from backend.models import Course, CourseModule
 from backend.web import add_flash, redirect, render
@@ -69,9 +70,10 @@ def _attempt(session: Session, write: Callable[[], T]) -> T:
 
 
 @router.get("")
-def home(request: Request, session: SessionDep) -> Response:
+def home(request: Request, session: SessionDep, user: StaffUser) -> Response:
     count = session.exec(select(func.count(col(Course.id)))).one()
-    return render(request, "instructor/home.html", {"course_count": count})
+    waiting = waiting_count(session, staff=user)
+    return render(request, "instructor/home.html", {"course_count": count, "grading_waiting": waiting})
 
 
 @router.get("/courses")

@@ -15,9 +15,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2_fragments import render_block
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from backend import i18n
-from backend.accounts.deps import ApiUser, OptionalUser, SettingsDep
+from backend.accounts.deps import ApiUser, OptionalUser, SettingsDep, get_optional_user
 from backend.courses import service
 from backend.courses.grading import answer_from_form
 from backend.courses.reading import LRU
@@ -31,6 +33,7 @@ from backend.courses.schemas import (
 )
 from backend.db import SessionDep
 from backend.errors import NotFound, ValidationFailed
+from backend.exams.overview import course_exam
 from backend.i18n import _
 from backend.web import is_htmx, login_url, redirect, render, templates
 
@@ -59,11 +62,19 @@ def catalogue(request: Request, session: SessionDep, user: OptionalUser) -> Resp
 @router.get("/courses/{slug}")
 def course_page(request: Request, session: SessionDep, user: OptionalUser, slug: str) -> Response:
     outline = service.course_outline(session, slug=slug, user_id=user.id if user else None)
-    return render(request, "courses/course.html", {"outline": outline, **HELPERS})
+    exam = course_exam(session, course_id=outline.course.id, user=user)
+    return render(request, "courses/course.html", {"outline": outline, "exam": exam, **HELPERS})
 
 
 @router.get("/courses/{slug}/modules/{name}")
-def module_page(request: Request, session: SessionDep, user: OptionalUser, slug: str, name: str) -> Response:
+async def module_page(request: Request, session: SessionDep, slug: str, name: str) -> Response:
+    # The most viewed page: who is signed in, the page's data and its rendering in one trip to the thread
+    # pool (as separate `def` dependencies and handler they cost a trip each).
+    return await run_in_threadpool(_module_page, request, session, slug, name)
+
+
+def _module_page(request: Request, session: Session, slug: str, name: str) -> Response:
+    user = get_optional_user(request, session, request.app.state.settings)
     page = _load_page(request, session, slug=slug, name=name, user_id=user.id if user else None)
     return render(request, MODULE_TEMPLATE, _module_context(request, page), block="module_complete")
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from backend.accounts.deps import ApiUser
+from backend.accounts.deps import ApiUser, BearerToken, SettingsDep
+from backend.accounts.service import session_user_id
+from backend.config import Settings
 from backend.db import SessionDep
 from backend.exams import attempts, results, service
 from backend.exams.deps import base_url, load_attempt, own_attempt, schedule_mail
 from backend.exams.schemas import AnswerIn, AnswerSaved, AttemptPublic, ResultPublic
+from backend.i18n import _
 from backend.models import ExamAttempt
 
 api = APIRouter(prefix="/api/v1/exams", tags=["exams"])
@@ -55,18 +61,52 @@ def get_attempt(request: Request, session: SessionDep, user: ApiUser, attempt_id
 
 
 @api.put("/attempts/{attempt_id}/answers/{position}", response_model=AnswerSaved, responses=_ERRORS)
-def save_answer(
-    request: Request, session: SessionDep, user: ApiUser, attempt_id: int, position: int, answer: AnswerIn
+async def save_answer(
+    request: Request,
+    settings: SettingsDep,
+    token: BearerToken,
+    attempt_id: int,
+    position: int,
+    answer: AnswerIn,
 ) -> Response:
     """Save the answer to question `position` (1-based); the latest save wins."""
-    try:
-        saved = attempts.save_answer(
-            session, attempt_id=attempt_id, position=position, user_id=user.id or 0, answer=answer.as_answer()
+    # Autosave is the write that comes in bursts (a whole class at once), so its write transaction is kept
+    # as short as it can be: the sign-in check reads first, outside it; then, in this process's turn to
+    # write (SQLite, see backend/db.py), the check of the attempt, the upsert and the commit run in one
+    # trip to the thread pool.
+    state = request.app.state
+    user_id = await run_in_threadpool(_signed_in_user_id, state.engine, settings, token)
+    queue = state.write_queue.lock() if getattr(state, "write_queue", None) is not None else None
+    if queue is None:
+        return await run_in_threadpool(_save_answer, request, user_id, attempt_id, position, answer)
+    async with queue:
+        return await run_in_threadpool(_save_answer, request, user_id, attempt_id, position, answer)
+
+
+def _signed_in_user_id(engine: Engine, settings: Settings, token: str | None) -> int:
+    with Session(engine) as session:
+        user_id = session_user_id(session, settings=settings, token=token)
+    if user_id is None:
+        raise HTTPException(
+            status_code=401, detail=_("Not signed in."), headers={"WWW-Authenticate": "Bearer"}
         )
-    except attempts.TimeUp as late:
-        attempts.submit_attempt(session, attempt_id=attempt_id, base_url=base_url(request))
-        schedule_mail(request)
-        return JSONResponse({"detail": late.message}, status_code=409)
+    return user_id
+
+
+def _save_answer(
+    request: Request, user_id: int, attempt_id: int, position: int, answer: AnswerIn
+) -> Response:
+    with Session(request.app.state.writer_engine, expire_on_commit=False) as session:
+        try:
+            saved = attempts.save_answer(
+                session, attempt_id=attempt_id, position=position, user_id=user_id, answer=answer.as_answer()
+            )
+        except attempts.TimeUp as late:
+            attempts.submit_attempt(session, attempt_id=attempt_id, base_url=base_url(request))
+            session.commit()
+            schedule_mail(request)
+            return JSONResponse({"detail": late.message}, status_code=409)
+        session.commit()
     return JSONResponse(AnswerSaved.of(saved).model_dump(mode="json"))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -171,16 +171,8 @@ def save_answer(
         "flagged": False,
         "saved_at": now,
     }
-    insert = _insert_for(session)
-    statement = (
-        insert(ExamAnswer)
-        .values(**values)
-        .on_conflict_do_update(
-            index_elements=["item_id"], set_={"answer": stored, "answered": answered, "saved_at": now}
-        )
-        .returning(ExamAnswer.flagged)  # type: ignore[arg-type]
-    )
-    flagged = bool(session.execute(statement).scalar_one())
+    statement = _SAVE_ANSWER[session.get_bind().dialect.name == "postgresql"]
+    flagged = bool(session.execute(statement, values).scalar_one())
     return SavedAnswer(position, answered, flagged, now)
 
 
@@ -208,24 +200,44 @@ def set_flag(
     return SavedAnswer(position, bool(answered), flagged, saved_at)
 
 
+def _upsert_answer(insert: Any) -> Any:
+    statement = insert(ExamAnswer)
+    return statement.on_conflict_do_update(
+        index_elements=["item_id"],
+        set_={
+            "answer": statement.excluded.answer,
+            "answered": statement.excluded.answered,
+            "saved_at": statement.excluded.saved_at,
+        },
+    ).returning(ExamAnswer.flagged)
+
+
+_ITEM_QUERY = (
+    sa_select(
+        col(ExamAttempt.user_id),
+        col(ExamAttempt.status),
+        col(ExamAttempt.deadline),
+        col(ExamItem.id),
+        col(ExamItem.type),
+        col(ExamItem.option_order),
+    )
+    .join(ExamItem, col(ExamItem.attempt_id) == ExamAttempt.id)
+    .where(col(ExamAttempt.id) == bindparam("attempt_id"), col(ExamItem.position) == bindparam("position"))
+)
+# Saving is the hot write (autosave): its two statements are built once, per dialect (False: SQLite,
+# True: PostgreSQL, where the read also takes a shared lock on the attempt row against a concurrent submit).
+_WRITABLE_ITEM = {
+    False: _ITEM_QUERY,
+    True: _ITEM_QUERY.with_for_update(read=True, of=ExamAttempt.__table__),  # type: ignore[attr-defined]
+}
+_SAVE_ANSWER = {False: _upsert_answer(sqlite_insert), True: _upsert_answer(pg_insert)}
+
+
 def _writable_item(
     session: Session, attempt_id: int, position: int, user_id: int, now: datetime
 ) -> tuple[int, str, list[int]]:
-    query = (
-        sa_select(
-            col(ExamAttempt.user_id),
-            col(ExamAttempt.status),
-            col(ExamAttempt.deadline),
-            col(ExamItem.id),
-            col(ExamItem.type),
-            col(ExamItem.option_order),
-        )
-        .join(ExamItem, col(ExamItem.attempt_id) == ExamAttempt.id)
-        .where(col(ExamAttempt.id) == attempt_id, col(ExamItem.position) == position)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True, of=ExamAttempt.__table__)  # type: ignore[attr-defined]
-    row = session.execute(query).first()
+    query = _WRITABLE_ITEM[session.get_bind().dialect.name == "postgresql"]
+    row = session.execute(query, {"attempt_id": attempt_id, "position": position}).first()
     if row is None or row[0] != user_id:
         raise NotFound(_("There is no such question in this exam."))
     _owner, status, deadline, item_id, kind, order = row

@@ -1,12 +1,11 @@
-"""`academy exams ...`: submit the attempts whose time is up (run it from cron or a timer every minute or so;
-reading an attempt submits it too, so this only makes results and statistics timely)."""
+"""`academy exams ...`: submit the attempts whose time is up (each app process also does it every
+few minutes: see backend/maintenance.py; reading an attempt submits it too)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from backend.config import get_settings
 
@@ -18,21 +17,13 @@ def sweep(
     limit: Annotated[int, typer.Option(help="At most this many attempts in one run.")] = 1000,
 ) -> None:
     """Submit, with the answers saved so far, every open attempt past its deadline; one transaction each."""
-    from backend.db import make_engine, writer_engine
-    from backend.exams.attempts import overdue_ids, submit_attempt
+    from backend.db import make_engine
+    from backend.exams.sweep import sweep_overdue_attempts
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    writer = writer_engine(engine)
-    done = 0
     try:
-        with Session(engine) as session:
-            ids = overdue_ids(session, limit=limit)
-        for attempt_id in ids:
-            with Session(writer, expire_on_commit=False) as session:
-                submit_attempt(session, attempt_id=attempt_id, base_url=settings.public_base_url)
-                session.commit()
-            done += 1
+        done = sweep_overdue_attempts(engine, settings, limit=limit)
     finally:
         engine.dispose()
     typer.echo(f"{done} overdue attempt(s) submitted")

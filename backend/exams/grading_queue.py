@@ -90,6 +90,11 @@ def grading_queue(session: Session, *, staff: User, include_final: bool = False)
     return waiting + done
 
 
+def waiting_count(session: Session, *, staff: User) -> int:
+    """How many submitted attempts wait for `staff` to grade their case-analysis answers."""
+    return len(grading_queue(session, staff=staff))
+
+
 def _gradable_filter(session: Session, *, staff: User, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """The (trainee, course) pairs `staff` may grade; three queries whatever the number of pairs."""
     if staff.role == Role.admin.value:

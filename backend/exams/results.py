@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,10 +27,6 @@ class ExamSummary:
     status: str
     score: float | None
     passed: bool | None
-
-    def __iter__(self) -> Iterator[Any]:
-        # The class dashboard unpacks (status, score); the named fields are the interface to use.
-        return iter((self.status, self.score))
 
 
 @dataclass
@@ -155,7 +150,11 @@ def exam_summary(session: Session, *, user_id: int, course_id: int) -> ExamSumma
     """Where the trainee stands in the course's final exam (read only: an overdue open attempt still
     counts as in progress until it is swept or read)."""
     query = select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.course_id == course_id)
-    attempts = list(session.exec(query))
+    return summary_of(list(session.exec(query)))
+
+
+def summary_of(attempts: list[ExamAttempt]) -> ExamSummary:
+    """The exam summary of one trainee's attempts at one course (for callers that load many at once)."""
     final = [a for a in attempts if a.status == AttemptStatus.graded.value]
     best = max((a.score_percent or 0.0 for a in final), default=None)
     if any(a.passed for a in final):

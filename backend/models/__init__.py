@@ -37,6 +37,7 @@ from backend.models.notifications import (
     PasswordResetToken,
     ResetPurpose,
 )
+from backend.models.renewal import CertificateRenewal, RenewalReminder, RenewalSettings
 from backend.models.roster import DirectoryListing, RosterSettings
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Certificate",
     "CertificateCounter",
     "CertificateLevel",
+    "CertificateRenewal",
     "CertificateSource",
     "CertificateStatus",
     "ClassSession",
@@ -72,6 +74,8 @@ __all__ = [
     "PasswordResetToken",
     "Question",
     "QuestionVersion",
+    "RenewalReminder",
+    "RenewalSettings",
     "ResetPurpose",
     "Role",
     "RosterSettings",

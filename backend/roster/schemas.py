@@ -89,6 +89,9 @@ class RosterStats:
     by_level: list[Count] = field(default_factory=list)
     by_year: list[Count] = field(default_factory=list)
     by_region: list[Count] = field(default_factory=list)
+    renewed: int = 0  # renewals ever made
+    lapsed_by_year: list[Count] = field(default_factory=list)  # by the year the expiry date fell in
+    renewed_by_year: list[Count] = field(default_factory=list)  # by the year of the renewal
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ class RosterStatsPublic(BaseModel):
     by_level: list[CountPublic]
     by_year: list[CountPublic]
     by_region: list[CountPublic]
+    renewed: int = 0
+    lapsed_by_year: list[CountPublic] = []  # certificates whose expiry date passed unrenewed, by that year
+    renewed_by_year: list[CountPublic] = []  # renewals, by the year they were made
     target: TargetPublic
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from backend.i18n import _
-from backend.models import Certificate, CertificateSource, CertificateStatus
+from backend.models import Certificate, CertificateRenewal, CertificateSource, CertificateStatus
 from backend.roster.schemas import Count, RosterStats, RosterStatsPublic, Target
 from backend.roster.service import level_label, state_condition, today
 
@@ -85,6 +85,7 @@ def compute_stats(session: Session, *, on: date) -> RosterStats:
         by_year[int(issued_year)] = by_year.get(int(issued_year), 0) + count
         by_region[region or ""] = by_region.get(region or "", 0) + count
         by_source[source] = by_source.get(source, 0) + count
+    lapsed_by_year, renewed_by_year = _renewal_flows(session, on=on)
     return RosterStats(
         as_of=on,
         valid=sum(by_source.values()),
@@ -99,14 +100,51 @@ def compute_stats(session: Session, *, on: date) -> RosterStats:
             Count(region, region or _("Not given"), count)
             for region, count in sorted(by_region.items(), key=lambda item: (-item[1], item[0]))
         ],
+        renewed=sum(renewed_by_year.values()),
+        lapsed_by_year=_year_counts(lapsed_by_year, span=(*lapsed_by_year, *renewed_by_year)),
+        renewed_by_year=_year_counts(renewed_by_year, span=(*lapsed_by_year, *renewed_by_year)),
     )
 
 
-def _year_counts(by_year: dict[int, int]) -> list[Count]:
-    """Every year from the first to the last, so a year without certificates shows as 0, not as a gap."""
-    if not by_year:
+def _renewal_flows(session: Session, *, on: date) -> tuple[dict[int, int], dict[int, int]]:
+    """(lapses by year, renewals by year). A lapse is an expiry date that passed without a renewal in
+    time: a certificate expired now (by the year of its expiry date), or one renewed only after its
+    expiry (by the year of the expiry it let pass). Renewals by the year they were made."""
+    expiry_year = extract("year", col(Certificate.expires_on))
+    lapsed: dict[int, int] = {
+        int(year): int(count)
+        for year, count in session.execute(
+            sa_select(expiry_year, func.count())
+            .where(state_condition("expired", on=on))
+            .group_by(expiry_year)
+        ).all()
+    }
+    previous_year = extract("year", col(CertificateRenewal.previous_expires_on))
+    late = session.execute(
+        sa_select(previous_year, func.count())
+        .where(
+            col(CertificateRenewal.previous_expires_on).is_not(None),
+            col(CertificateRenewal.renewed_on) > col(CertificateRenewal.previous_expires_on),
+        )
+        .group_by(previous_year)
+    ).all()
+    for year, count in late:
+        lapsed[int(year)] = lapsed.get(int(year), 0) + int(count)
+    renewal_year = extract("year", col(CertificateRenewal.renewed_on))
+    renewed = {
+        int(year): int(count)
+        for year, count in session.execute(sa_select(renewal_year, func.count()).group_by(renewal_year)).all()
+    }
+    return lapsed, renewed
+
+
+def _year_counts(by_year: dict[int, int], *, span: tuple[int, ...] = ()) -> list[Count]:
+    """Every year from the first to the last (of `span` too, so two series line up), so a year without
+    certificates shows as 0, not as a gap."""
+    known = (*by_year, *span)
+    if not known:
         return []
-    years = range(min(by_year), max(by_year) + 1)
+    years = range(min(known), max(known) + 1)
     return [Count(str(year), str(year), by_year.get(year, 0)) for year in years]
 
 
@@ -126,6 +164,9 @@ def stats_public(stats: RosterStats, target: Target) -> RosterStatsPublic:
             "by_level": counts(stats.by_level),
             "by_year": counts(stats.by_year),
             "by_region": counts(stats.by_region),
+            "renewed": stats.renewed,
+            "lapsed_by_year": counts(stats.lapsed_by_year),
+            "renewed_by_year": counts(stats.renewed_by_year),
             "target": {"count": target.count, "label": target.label, "percent": target.percent},
         }
     )

@@ -19,6 +19,7 @@ from backend.models import (
     Course,
     CourseModule,
     Enrollment,
+    ExamAttempt,
     ModuleProgress,
     User,
     utcnow,
@@ -58,6 +59,30 @@ def complete_modules(db: Session, course: Course, user: User, count: int) -> Non
             )
         )
     db.commit()
+
+
+def sit_exam(
+    db: Session, course: Course, user: User, *, status: str, score: float | None = None, number: int = 1
+) -> ExamAttempt:
+    """An attempt at the course's final exam: "open", "submitted", or "graded" with `score` (pass at 60)."""
+    graded = status == "graded"
+    attempt = ExamAttempt(
+        user_id=user.id or 0,
+        course_id=course.id or 0,
+        number=number,
+        status=status,
+        deadline=utcnow() + timedelta(minutes=90),
+        submitted_at=None if status == "open" else utcnow(),
+        finalized_at=utcnow() if graded else None,
+        time_limit_minutes=90,
+        pass_score=60,
+        max_points=100,
+        score_percent=score if graded else None,
+        passed=(score or 0) >= 60 if graded else None,
+    )
+    db.add(attempt)
+    db.commit()
+    return attempt
 
 
 def add_session(db: Session, cohort: Cohort, *, day: int, hours: float, topic: str = "面授") -> ClassSession:

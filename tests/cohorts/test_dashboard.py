@@ -16,7 +16,15 @@ from sqlmodel import Session, select
 from backend.cohorts import dashboard
 from backend.config import Settings
 from backend.models import Attendance, AuditEvent, Cohort, Course, User
-from tests.cohorts.support import add_session, assign, complete_modules, enrol, id_number, page_rows
+from tests.cohorts.support import (
+    add_session,
+    assign,
+    complete_modules,
+    enrol,
+    id_number,
+    page_rows,
+    sit_exam,
+)
 from tests.support import login, visible_text
 
 
@@ -26,10 +34,9 @@ def class_data(
     course: Course,
     person: Callable[..., User],
     db: Session,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, User]:
-    """甲: 12 online + 8 class hours and a passed exam (eligible); 乙: 4 + 4 hours, failed the exam at 45;
-    丙: nothing yet."""
+    """甲: 12 online + 8 class hours, failed the exam at 52 and passed it at 86 (eligible); 乙: 4 + 4
+    hours, failed the exam at 45; 丙: nothing yet. The exam attempts are real rows."""
     a, b, c = person("甲学员"), person("乙学员"), person("丙学员")
     enrol(db, cohort, a, b, c)
     complete_modules(db, course, a, 3)
@@ -44,10 +51,9 @@ def class_data(
     ):
         db.add(Attendance(session_id=session_row.id or 0, user_id=user.id or 0, present=present))
     db.commit()
-    results = {a.id: dashboard.ExamSummary("passed", 86.0), b.id: dashboard.ExamSummary("failed", 45.0)}
-    monkeypatch.setattr(
-        dashboard, "exam_summary", lambda _s, user_id, _c: results.get(user_id, dashboard.NOT_STARTED)
-    )
+    sit_exam(db, course, a, status="graded", score=52.0)
+    sit_exam(db, course, a, status="graded", score=86.0, number=2)
+    sit_exam(db, course, b, status="graded", score=45.0)
     return {"a": a, "b": b, "c": c}
 
 
@@ -69,6 +75,32 @@ def test_figures_match_the_data(
     full_id = id_number(5000)
     assert a[1] == full_id[:6] + "********" + full_id[-4:] and full_id not in page.text
     assert "显示 3 名学员，其中 1 名具备发证条件" in visible_text(page.text)
+
+
+def test_exam_status_and_score_come_from_the_attempts(
+    client: TestClient,
+    admin: User,
+    cohort: Cohort,
+    course: Course,
+    person: Callable[..., User],
+    db: Session,
+    settings: Settings,
+) -> None:
+    """Every exam state a trainee can be in, as the dashboard (and the certificate eligibility) shows it."""
+    sitting, waiting, retrying = person("丁学员"), person("戊学员"), person("己学员")
+    enrol(db, cohort, sitting, waiting, retrying)
+    sit_exam(db, course, sitting, status="open")
+    sit_exam(db, course, waiting, status="submitted")
+    sit_exam(db, course, retrying, status="graded", score=40.0)
+    sit_exam(db, course, retrying, status="open", number=2)
+    login(client, admin.email)
+    rows = page_rows(client.get(f"/instructor/classes/{cohort.id}/dashboard").text)
+    by_name = {row[0].split(" ")[0]: row for row in rows}
+    assert by_name["丁学员"][6:8] == ["考试中", "—"]
+    assert by_name["戊学员"][6:8] == ["待阅卷", "—"] and "结业考试正在等待阅卷" in by_name["戊学员"][8]
+    assert by_name["己学员"][6:8] == ["考试中", "40"]
+    statuses = {s.name: s for s in dashboard.class_statuses(db, settings=settings, cohort=cohort)}
+    assert statuses["戊学员"].exam_status == "awaiting grading" and not statuses["戊学员"].eligible
 
 
 def test_sort_and_filter_with_plain_links_and_htmx(

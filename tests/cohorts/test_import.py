@@ -3,9 +3,11 @@ every row is valid; then accounts for new people (with a set-your-password link)
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, col, func, select
@@ -22,6 +24,7 @@ from backend.models import (
     User,
 )
 from tests.cohorts.support import HEADER, csv_bytes, enrol, id_number, report, roster_rows, upload, xlsx_bytes
+from tests.notifications.smtp_sink import SmtpSink
 from tests.support import login, visible_text
 
 
@@ -255,3 +258,37 @@ def _wait_for(db: Session, job_id: int) -> Job:
             return job
         time.sleep(0.2)
     raise AssertionError("the import job did not finish")
+
+
+def test_a_background_import_sends_its_emails_as_soon_as_it_finishes(
+    app: FastAPI, client: TestClient, admin: User, make_cohort: Callable[..., Cohort], db: Session
+) -> None:
+    """The welcome (set-your-password) and enrolment emails of a large import go out when the job ends,
+    as they do after a small import, not at the next delivery (nobody opens the import page here)."""
+    with SmtpSink() as sink:
+        app.state.settings = app.state.settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": sink.port,
+                "smtp_starttls": False,
+                "smtp_timeout": 5.0,
+            }
+        )
+        cohort = make_cohort(capacity=300)
+        login(client, admin.email)
+        response = upload(client, cohort, csv_bytes(roster_rows(205)))
+        job_id = int(response.headers["location"].rsplit("/", 1)[1])
+        job = _wait_for(db, job_id)
+        assert job.status == "done" and job.result and job.result["ok"], job.error
+        for thread in threading.enumerate():  # the job's own thread ends after its post-commit work
+            if thread.name == f"academy-job-{job_id}":
+                thread.join(timeout=60)
+        _fresh(db)
+        statuses = dict(
+            db.exec(select(Notification.status, func.count()).group_by(col(Notification.status))).all()
+        )
+        assert statuses == {"sent": 410}
+        page = visible_text(client.get(job.result["url"]).text)
+        assert "已为 205 名学员报名；新建了 205 个账号，并已发送设置密码的链接。" in page
+        welcome = [m for m in sink.received if m["To"] == "trainee001@example.com"]
+        assert len(welcome) == 2 and any("/password/reset/" in m.get_content() for m in welcome)

@@ -13,11 +13,13 @@ import urllib.request
 from collections.abc import Callable
 from functools import cache
 from http.cookiejar import CookieJar
+from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Response, expect
 
 from backend.accounts.idcard import mod11_2_check_char
 from backend.security import CSRF_COOKIE, CSRF_FIELD
+from tests.e2e.seed import Key
 from tests.support import TEST_PASSWORD
 
 _serial = itertools.count(101)
@@ -133,3 +135,126 @@ def _route_patterns(base_url: str) -> tuple[re.Pattern[str], ...]:
 def app_has_route(base_url: str, path: str) -> bool:
     """Whether this build serves `path` at all: pages of features not built yet are skipped, not failed."""
     return any(pattern.match(path) for pattern in _route_patterns(base_url))
+
+
+# ---- module self-checks and the exam paper --------------------------------------------------------------
+
+
+def answer_every_self_check(page: Page) -> int:
+    """Answer each self-check of the module page (the first option, 正确, a short text) and check it;
+    with htmx the question is swapped in place, without JavaScript the page comes back. Returns how many."""
+    questions = page.get_by_role("region", name=re.compile(r"^自测题 \d+"))
+    count = questions.count()
+    for index in range(count):
+        question = questions.nth(index)
+        if question.get_by_role("radio", name="正确", exact=True).count():
+            question.get_by_role("radio", name="正确", exact=True).check()
+        elif question.get_by_role("radio").count():
+            question.get_by_role("radio").first.check()
+        elif question.get_by_role("checkbox").count():
+            question.get_by_role("checkbox").first.check()
+        else:
+            question.get_by_role("textbox").fill("3")
+        question.get_by_role("button", name="提交答案").click()
+        expect(questions.nth(index).get_by_role("button", name="重新作答")).to_be_visible()
+        expect(questions.nth(index).get_by_role("status")).to_contain_text(
+            re.compile("回答正确|回答有误|已保存")
+        )
+    return count
+
+
+def exam_question(page: Page, position: int) -> Locator:
+    return page.get_by_role("region", name=re.compile(rf"^第 {position} 题 "))
+
+
+def give_exam_answer(page: Page, key: Key, essay: str, *, autosave: bool) -> None:
+    """Answer one question of the paper as the key says. With autosave (htmx), wait until the server has
+    answered the save of exactly this answer; without JavaScript, the caller presses a save button."""
+    question = exam_question(page, key.position)
+
+    def act() -> None:
+        if key.type == "single":
+            question.get_by_role("radio").nth(key.choice[0]).check()
+        elif key.type == "multiple":
+            for shown in key.choice:
+                question.get_by_role("checkbox").nth(shown).check()
+        elif key.type == "truefalse":
+            question.get_by_role("radio", name="正确" if key.truth else "错误", exact=True).check()
+        else:
+            question.get_by_role("textbox").fill(key.text or essay)
+
+    if not autosave:
+        act()
+        return
+    expected = _posted_fields(key, essay)
+
+    def is_this_save(response: Response) -> bool:
+        if response.request.method != "POST" or not response.url.endswith(f"/answers/{key.position}"):
+            return False
+        posted = urllib.parse.parse_qs(response.request.post_data or "")
+        return all(sorted(posted.get(name, [])) == values for name, values in expected.items())
+
+    with page.expect_response(is_this_save) as saved:
+        act()
+    assert saved.value.ok, f"saving answer {key.position} failed: {saved.value.status}"
+    expect(question.get_by_role("status")).to_contain_text("保存于")
+
+
+def _posted_fields(key: Key, essay: str) -> dict[str, list[str]]:
+    if key.type in ("single", "multiple"):
+        return {"choice": sorted(str(shown) for shown in key.choice)}
+    if key.type == "truefalse":
+        return {"truth": ["true" if key.truth else "false"]}
+    if key.type == "numeric":
+        return {"value": [key.text]}
+    return {"text": [key.text or essay]}
+
+
+def expect_exam_answer(page: Page, key: Key, essay: str) -> None:
+    """The paper shows exactly this answer to the question (after a reload, say)."""
+    question = exam_question(page, key.position)
+    if key.type in ("single", "multiple"):
+        options = question.get_by_role("radio" if key.type == "single" else "checkbox")
+        for shown in range(options.count()):
+            if shown in key.choice:
+                expect(options.nth(shown)).to_be_checked()
+            else:
+                expect(options.nth(shown)).not_to_be_checked()
+    elif key.type == "truefalse":
+        expect(
+            question.get_by_role("radio", name="正确" if key.truth else "错误", exact=True)
+        ).to_be_checked()
+    else:
+        expect(question.get_by_role("textbox")).to_have_value(key.text or essay)
+
+
+# ---- accessibility ---------------------------------------------------------------------------------------
+
+AXE = next((Path(__file__).parent / "vendor").glob("axe-core-*/axe.min.js"))
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_blocking(page: Page) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 AA violations on the page as it is now (the context must
+    bypass the CSP, which rightly refuses the injected script)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+            return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => v.id + ": " + v.help + " at " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+        }""",
+        AXE_TAGS,
+    )
+    return list(found)
+
+
+def axe_on_pages(page: Page, paths: list[str]) -> dict[str, list[str]]:
+    """axe_blocking() on each path in turn; only the paths with a blocking violation are returned."""
+    found = {}
+    for path in paths:
+        page.goto(path)
+        violations = axe_blocking(page)
+        if violations:
+            found[path] = violations
+    return found

@@ -7,40 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
-from sqlmodel import Session, select
+from playwright.sync_api import BrowserContext, expect
 
-from backend.db import make_engine, writer_engine
-from backend.models import Course, CourseModule, ModuleProgress, User, utcnow
 from tests.e2e.conftest import LiveServer, Screenshots
-from tests.e2e.steps import log_in, new_email, register_over_http
+from tests.e2e.seed import completed_every_module
+from tests.e2e.steps import axe_blocking, log_in, new_email, register_over_http
 
 pytestmark = pytest.mark.browser
-
-
-def _credit_every_module(database_url: str, email: str, slug: str = "broker-junior") -> None:
-    """The trainee completed every module (as the fixture of the HTTP tests does, on the live database)."""
-    engine = make_engine(database_url)
-    try:
-        with Session(writer_engine(engine)) as session:
-            user = session.exec(select(User).where(User.email == email)).one()
-            course = session.exec(select(Course).where(Course.slug == slug)).one()
-            modules = session.exec(select(CourseModule).where(CourseModule.course_id == course.id)).all()
-            for module in modules:
-                session.add(
-                    ModuleProgress(
-                        user_id=user.id or 0,
-                        module_id=module.id or 0,
-                        completed_at=utcnow(),
-                        hours_credited=4,
-                    )
-                )
-            session.commit()
-    finally:
-        engine.dispose()
 
 
 def test_exam_by_keyboard_with_autosave_and_countdown(
@@ -48,7 +23,7 @@ def test_exam_by_keyboard_with_autosave_and_countdown(
 ) -> None:
     email = new_email("exam")
     register_over_http(live_server.url, email=email, name="考生甲")
-    _credit_every_module(live_server.database_url, email)
+    completed_every_module(live_server.database_url, email=email, course_slug="broker-junior")
     page = new_context().new_page()
     log_in(page, email)
     page.goto("/exams/broker-junior")
@@ -110,51 +85,34 @@ def test_exam_by_keyboard_with_autosave_and_countdown(
     screenshots(page, "result-waiting")
 
 
-AXE = next((Path(__file__).parent / "vendor").glob("axe-core-*/axe.min.js"))
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-
-def _serious_violations(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
-            return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-                .map(v => v.id + ": " + v.help + " at " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
-        }""",
-        AXE_TAGS,
-    )
-    return list(found)
-
-
 def test_exam_pages_meet_wcag_aa(
     new_context: Callable[..., BrowserContext], live_server: LiveServer, screenshots: Screenshots
 ) -> None:
     email = new_email("exam-a11y")
     register_over_http(live_server.url, email=email, name="考生乙")
-    _credit_every_module(live_server.database_url, email)
+    completed_every_module(live_server.database_url, email=email, course_slug="broker-junior")
     page = new_context(bypass_csp=True).new_page()  # axe is injected; only this context bypasses the CSP
     log_in(page, email)
     page.goto("/exams/broker-junior")
-    checked = {"eligibility": _serious_violations(page)}
+    checked = {"eligibility": axe_blocking(page)}
     page.get_by_role("button", name="开始第 1 次考试").click()
     expect(page).to_have_url(re.compile(r"/exams/attempts/\d+$"))
     attempt_url = page.url
-    checked["paper"] = _serious_violations(page)
+    checked["paper"] = axe_blocking(page)
     page.goto(attempt_url + "?q=1")
-    checked["one question"] = _serious_violations(page)
+    checked["one question"] = axe_blocking(page)
     page.goto(attempt_url + "/submit")
-    checked["confirm"] = _serious_violations(page)
+    checked["confirm"] = axe_blocking(page)
     page.get_by_role("button", name="确认交卷").click()
     expect(page).to_have_url(re.compile(r"/result$"))
-    checked["result"] = _serious_violations(page)
+    checked["result"] = axe_blocking(page)
     staff = new_context(bypass_csp=True).new_page()
     log_in(staff, live_server.admin_email, live_server.admin_password)
     staff.goto("/instructor/questions/broker-junior")
-    checked["question bank"] = _serious_violations(staff)
+    checked["question bank"] = axe_blocking(staff)
     staff.goto("/instructor/grading")
-    checked["grading queue"] = _serious_violations(staff)
+    checked["grading queue"] = axe_blocking(staff)
     staff.goto(attempt_url.replace("/exams/attempts/", "/instructor/grading/attempts/"))
-    checked["grading an attempt"] = _serious_violations(staff)
+    checked["grading an attempt"] = axe_blocking(staff)
     screenshots(staff, "grading")
     assert {name: found for name, found in checked.items() if found} == {}

@@ -70,8 +70,6 @@ def test_no_attempts_left_and_already_passed(db: Session, ready_trainee: User, c
     assert any("all 2 attempts" in reason or "2 次" in reason for reason in state.reasons)
     summary = service.exam_summary(db, user_id=ready_trainee.id or 0, course_id=course.id or 0)
     assert summary.status == "failed" and summary.score == 0 and summary.passed is False
-    status, score = summary  # the class dashboard unpacks it
-    assert (status, score) == ("failed", 0)
     attempt.passed = True
     db.add(attempt)
     db.commit()

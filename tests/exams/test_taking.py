@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
@@ -421,3 +422,24 @@ def test_a_submit_that_waited_sees_the_other_submit(
         assert again.status == "graded"
     db.commit()
     assert len(db.exec(select(Notification).where(Notification.kind == "exam_result")).all()) == 1
+
+
+def test_the_app_s_periodic_upkeep_submits_overdue_attempts_and_survives_a_failing_task(
+    trainee_client: TestClient, db: Session, settings: Settings, engine: Engine
+) -> None:
+    from backend import maintenance
+
+    attempt_id = _start(trainee_client)
+    move_deadline(db, attempt_id)
+    by_name = {task.name: task for task in maintenance.tasks(engine, settings)}
+    assert set(by_name) == {"exam-sweep", "outbox", "renewal-reminders"}
+    assert maintenance.run_task(by_name["exam-sweep"])
+    db.commit()
+    attempt = db.get(ExamAttempt, attempt_id)
+    db.refresh(attempt)
+    assert attempt is not None and attempt.status != "open" and attempt.auto_submitted
+
+    def broken() -> None:
+        raise RuntimeError("database unreachable")
+
+    assert maintenance.run_task(maintenance.Task("broken", 60, broken)) is False

@@ -1,0 +1,1 @@
+"""Renewal and continuing education: validity periods, CE hours, expiry reminders, renewal and lapse."""
