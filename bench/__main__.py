@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=Options.connections)
     parser.add_argument("--starts", type=int, default=Options.starts, help="cold starts per configuration")
     parser.add_argument("--import-runs", type=int, default=Options.import_runs)
+    parser.add_argument(
+        "--export-runs", type=int, default=Options.export_runs, help="roster exports per format"
+    )
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
     parser.add_argument("--db", default=",".join(DATABASES), help="databases: sqlite,postgresql")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
@@ -115,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         connections=args.connections,
         starts=args.starts,
         import_runs=args.import_runs,
+        export_runs=args.export_runs,
         workers=tuple(int(w) for w in args.workers.split(",")),
         databases=tuple(d for d in args.db.split(",") if d),
         load=args.load,

@@ -28,6 +28,9 @@ class Options:
     connections: int = 16
     starts: int = 3  # cold starts per configuration
     import_runs: int = 3
+    export_runs: int = (
+        1  # roster exports of 100,000 rows: each lasts tens of seconds, a long measurement itself
+    )
     workers: tuple[int, ...] = (1, 2)
     databases: tuple[str, ...] = DATABASES
     load: str = "auto"  # auto | wrk | python
@@ -181,6 +184,7 @@ class BenchContext:
                 "connections": self.options.connections,
                 "starts": self.options.starts,
                 "import_runs": self.options.import_runs,
+                "export_runs": self.options.export_runs,
                 "workers": list(self.options.workers),
             },
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -19,10 +20,10 @@ from backend.accounts.service import set_personal_data
 from backend.audit import record_event
 from backend.config import Settings
 from backend.db import writer_engine
-from backend.models import Certificate, CertificateSource, Role, User
+from backend.models import Certificate, CertificateSource, Course, Role, User
 from backend.roster import stats
 from backend.roster.demo_data import DEMO_MARK, DEMO_NUMBER_PREFIX, PeopleFactory, legacy_roster
-from backend.roster.demo_training import Training, build_training
+from backend.roster.demo_training import COURSE_SLUG, Training, build_training
 from backend.roster.legacy_file import LegacyRow
 from backend.roster.legacy_import import check_rows, insert_records
 
@@ -30,6 +31,8 @@ DEMO_PASSWORD = "Demo-Broker-2026"
 DEMO_DOMAIN = "demo.example.com"
 ADMIN_EMAIL = f"demo-admin@{DEMO_DOMAIN}"
 INSTRUCTOR_EMAIL = f"demo-instructor@{DEMO_DOMAIN}"
+HOLDER_EMAIL = f"demo-holder@{DEMO_DOMAIN}"
+RENEWAL_DUE_DAYS = 20  # the demo holder's certificate expires this many days after the demo is made
 
 
 @dataclass
@@ -82,6 +85,28 @@ class DemoAccounts:
         return self.account(f"demo-trainee{number:02d}@{DEMO_DOMAIN}", "", Role.trainee, with_id=True)
 
 
+def add_renewal_holder(
+    session: Session, settings: Settings, *, holder: User, admin: User
+) -> Certificate | None:
+    """A holder certified here one validity period ago, whose certificate now expires in RENEWAL_DUE_DAYS
+    days: the renewal flow (reminder on /me, CE hours, renew) can be tried at once. None without the
+    certificate course."""
+    from backend.certificates import credential as vc
+    from backend.certificates.service import IssueFacts, add_years, issue_certificate
+    from backend.renewal import rules
+
+    course = session.exec(select(Course).where(Course.slug == COURSE_SLUG)).first()
+    if course is None:
+        return None
+    years = rules.validity_years_for(session, level=int(vc.COURSE_LEVELS[course.level]), course=course)
+    if years <= 0:
+        return None
+    expires_on = vc.today_in_beijing() + timedelta(days=RENEWAL_DUE_DAYS)
+    issued_on = add_years(expires_on + timedelta(days=1), -years)
+    facts = IssueFacts(hours=course.min_hours, issued_on=issued_on)
+    return issue_certificate(session, settings=settings, user=holder, course=course, actor=admin, facts=facts)
+
+
 def _legacy_rows(factory: PeopleFactory) -> list[LegacyRow]:
     return [LegacyRow(row=index, cells=cells) for index, cells in enumerate(legacy_roster(factory), start=2)]
 
@@ -101,6 +126,10 @@ def run_demo(engine: Engine, settings: Settings, *, echo: Callable[[str], Any] =
         result.training = build_training(
             session, settings, admin=admin, instructor=instructor, make_trainee=accounts.trainee
         )
+        renewal_due = None
+        if result.training.stages.get("certified"):  # certificates are part of this build
+            holder = accounts.account(HOLDER_EMAIL, "", Role.trainee, with_id=True)
+            renewal_due = add_renewal_holder(session, settings, holder=holder, admin=admin)
         echo("the earlier register (1,349 brokers) …")
         records, problems = check_rows(session, settings=settings, rows=_legacy_rows(factory))
         if problems:  # the generator is broken: keep nothing
@@ -133,6 +162,12 @@ def run_demo(engine: Engine, settings: Settings, *, echo: Callable[[str], Any] =
         ]
         if trainee is not None:
             result.logins.append(("trainee", trainee.email, DEMO_PASSWORD))
+        if renewal_due is not None:
+            result.logins.append(("holder", HOLDER_EMAIL, DEMO_PASSWORD))
+            result.training.notes.append(
+                f"certificate {renewal_due.number} of {HOLDER_EMAIL} expires on {renewal_due.expires_on}: "
+                "try the renewal with that login"
+            )
     stats.invalidate()
     result.seconds = time.perf_counter() - started
     return result

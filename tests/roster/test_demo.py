@@ -3,6 +3,7 @@ marked as demo data; two classes with trainees at every stage; and a second run 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,10 @@ from backend.accounts.idcard import id_number_problem
 from backend.config import Settings
 from backend.models import AuditEvent, Certificate, Cohort, Enrollment, ExamAttempt, User
 from backend.roster import demo_data
-from backend.roster.demo import DEMO_PASSWORD, run_demo
+from backend.roster.demo import DEMO_PASSWORD, RENEWAL_DUE_DAYS, run_demo
 from backend.roster.service import today
 from backend.roster.stats import compute_stats
+from tests.support import visible_text
 
 REPO_COURSES = Path(__file__).resolve().parents[2] / "courses"
 
@@ -79,14 +81,16 @@ def test_the_demo_builds_the_training_base_once(engine: Engine, db: Session, dem
     ):
         assert stages.get(stage), (stage, stages, first.training.notes)
     issued = db.exec(select(Certificate).where(Certificate.source == "issued")).all()
-    assert sorted(c.status for c in issued) == ["revoked", "valid", "valid"]
+    assert sorted(c.status for c in issued) == ["revoked", "valid", "valid", "valid"]
+    due = [c for c in issued if c.expires_on == today() + timedelta(days=RENEWAL_DUE_DAYS)]
+    assert len(due) == 1 and due[0].status == "valid"  # the demo holder whose renewal is due
     assert next(c for c in issued if c.status == "revoked").revocation_reason
     statuses = {a.status for a in db.exec(select(ExamAttempt)).all()}
     assert {"open", "submitted", "graded"} <= statuses
     totals = compute_stats(db, on=today())
-    assert totals.valid == 1349 + 2 and totals.valid_legacy == 1349 and totals.revoked == 1
+    assert totals.valid == 1349 + 3 and totals.valid_legacy == 1349 and totals.revoked == 1
     logins = {role: email for role, email, _password in first.logins}
-    assert set(logins) == {"admin", "instructor", "trainee"}
+    assert set(logins) == {"admin", "instructor", "trainee", "holder"}
     hashes = {
         u.password_hash for u in db.exec(select(User).where(col(User.email).like("%@demo.example.com"))).all()
     }
@@ -120,6 +124,11 @@ def test_the_demo_logins_work(engine: Engine, demo_settings: Settings, client: o
         login(client, email, password)
     assert password == DEMO_PASSWORD
     assert client.get("/me/certificates").status_code == 200
+    holder = dict((role, email) for role, email, _password in result.logins)["holder"]
+    client.cookies.clear()
+    login(client, holder, DEMO_PASSWORD)
+    expiry = (today() + timedelta(days=RENEWAL_DUE_DAYS)).isoformat()
+    assert expiry in visible_text(client.get("/me").text)  # the renewal reminder on the holder's page
 
 
 def test_the_demo_refuses_production(monkeypatch: pytest.MonkeyPatch) -> None:
