@@ -64,6 +64,12 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
         else:
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))
+    # The ids of the emptied tables are used again by the next test: forget what this process cached by id.
+    from backend.courses.reading import clear_caches
+    from backend.roster import stats
+
+    clear_caches()
+    stats.invalidate()
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 per request) and per-process caches of what never changes.
 
 A module version's rendered text and a question version's content are immutable, so each worker keeps them
-in a small LRU keyed by (row id, content hash); the hash makes a reused id (SQLite reuses the highest rowid
-after a delete) a cache miss rather than stale content. Nothing another worker needs lives here: a cold
+in a small LRU: rendered text and question content keyed by (row id, content hash), so a reused id (SQLite
+reuses the highest rowid after a delete) is a cache miss rather than stale content; a version's title and
+hours keyed by (module id, version number), which is safe because versions are never deleted (a process
+that outlives an emptied database, like the test suite, calls `clear_caches`). Nothing another worker needs lives here: a cold
 cache only costs a query. What can change (current versions, archiving, positions, a trainee's answers and
 progress) is read on every view.
 """
