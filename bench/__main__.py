@@ -168,6 +168,7 @@ def render_report(
         f"PostgreSQL: {described['postgresql'] or 'not used'} · whole run {total:.0f} s",
         f"load average (1/5/15 min) at start {machine['load_average']}, at end {machine['load_average_at_end']}: "
         "other work on this shared machine slows both sides of every comparison",
+        "time per group (s): " + ", ".join(f"{r.group} {r.seconds:.0f}" for r in results),
         "",
     ]
     for result in results:

@@ -4,6 +4,7 @@ registered on one ExitStack, so it is torn down at the end even when a case fail
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
 import time
@@ -106,18 +107,27 @@ class BenchContext:
                 self.notes.append(self._postgres_skip)
         return self._postgres
 
-    def new_database(self, db: str, name: str) -> str:
-        """A new, empty database: a file for SQLite, a fresh database on the private cluster."""
+    def new_database(self, db: str, name: str, *, template: str | None = None) -> str:
+        """A new, empty database: a file for SQLite, a fresh database on the private cluster. With
+        `template` (the URL of a database made here, no longer in use) a copy of that one instead."""
         self._databases_made += 1
         name = f"{name}_{self._databases_made}"
         if db == "sqlite":
             path = self.root / "db" / f"{name}.sqlite3"
             path.parent.mkdir(parents=True, exist_ok=True)
+            if template:
+                source = sqlite3.connect(template.removeprefix("sqlite:///"))
+                target = sqlite3.connect(path)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+                    source.close()
             return f"sqlite:///{path}"
         cluster = self.postgres()
         if cluster is None:
             raise RuntimeError(self._postgres_skip or "PostgreSQL is not available")
-        return cluster.create_database(name)
+        return cluster.create_database(name, template=template.rsplit("/", 1)[-1] if template else None)
 
     def site(self, db: str) -> Site:
         """The shared seeded site for a database (made once per run, reused by every case group)."""

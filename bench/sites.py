@@ -102,8 +102,12 @@ class PostgresCluster:
         )
         self.version = self._run([str(self.bin_dir / "postgres"), "--version"]).strip()
 
-    def create_database(self, name: str) -> str:
-        self._run([str(self.bin_dir / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", name])
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database; a copy of `template` (a database of this cluster, not in use) when given."""
+        copy = ["-T", template] if template else []
+        self._run(
+            [str(self.bin_dir / "createdb"), "-h", HOST, "-p", str(self.port), "-U", "postgres", *copy, name]
+        )
         return f"postgresql://postgres@{HOST}:{self.port}/{name}"
 
     def stop(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert
@@ -66,11 +67,17 @@ def normalise_number(value: str) -> str:
     return "".join(value.translate(FULL_WIDTH).split()).upper()
 
 
+@lru_cache(maxsize=8)
+def _issued_shape(pattern: str, region: str) -> tuple[NumberPattern, str]:
+    """The parsed pattern and a sample number of that shape (parsed once, not for every row of a file)."""
+    parsed = NumberPattern.parse(pattern)
+    return parsed, parsed.render(region=region, year=2000, level=1, seq=1)
+
+
 def looks_issued_here(number: str, settings: Settings) -> bool:
     """The number has the shape of the numbers this platform hands out (and a matching check character):
     importing it could collide with a certificate issued later."""
-    parsed = NumberPattern.parse(settings.certificate_number_pattern)
-    sample = parsed.render(region=settings.certificate_region_code, year=2000, level=1, seq=1)
+    parsed, sample = _issued_shape(settings.certificate_number_pattern, settings.certificate_region_code)
     if len(number) != len(sample) or not number.startswith(settings.certificate_region_code):
         return False
     if not parsed.has_check:
