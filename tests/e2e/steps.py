@@ -4,14 +4,12 @@ and link texts on screen. Also quick ways to set the stage (a registered user) o
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from functools import cache
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -122,19 +120,6 @@ def register_over_http(
 class _KeepRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
-
-
-@cache
-def _route_patterns(base_url: str) -> tuple[re.Pattern[str], ...]:
-    """Every path the app declares in /openapi.json (pages too): '/courses/{slug}' → '^/courses/[^/]+$'."""
-    with urllib.request.urlopen(f"{base_url}/openapi.json", timeout=10) as response:
-        paths = json.load(response)["paths"]
-    return tuple(re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(p)) + "$") for p in paths)
-
-
-def app_has_route(base_url: str, path: str) -> bool:
-    """Whether this build serves `path` at all: pages of features not built yet are skipped, not failed."""
-    return any(pattern.match(path) for pattern in _route_patterns(base_url))
 
 
 # ---- module self-checks and the exam paper --------------------------------------------------------------
