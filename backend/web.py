@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -48,17 +50,8 @@ def render(
     status_code: int = 200,
 ) -> Response:
     """The whole page, or only `block` when an htmx request targets the element of that id."""
-    if not hasattr(request.state, "user"):
-        load_user_for_page(request)
-    _csrf_for_render.set(getattr(request.state, "csrf_token", ""))
-    ctx: dict[str, Any] = {
-        "user": getattr(request.state, "user", None),
-        "csrf_token": getattr(request.state, "csrf_token", ""),
-        "flashes": _read_flashes(request),
-        "settings": request.app.state.settings,
-        "request_path": request.url.path,
-        "known_paths": known_paths(request),
-    }
+    ctx = base_context(request)
+    _csrf_for_render.set(ctx["csrf_token"])
     ctx.update(context or {})
     if block is not None and is_htmx(request) and request.headers.get("HX-Target") == block:
         response = templates.TemplateResponse(
@@ -69,6 +62,31 @@ def render(
     if ctx["flashes"]:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    """What every page's template reads besides its own context: who is signed in, the CSRF token, flash
+    messages, settings, the path and the paths this build serves."""
+    if not hasattr(request.state, "user"):
+        load_user_for_page(request)
+    return {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "flashes": _read_flashes(request),
+        "settings": request.app.state.settings,
+        "request_path": request.url.path,
+        "known_paths": known_paths(request),
+    }
+
+
+@contextmanager
+def using_csrf_token(token: str) -> Iterator[None]:
+    """Renders inside this block see `token` from the templates' `current_csrf_token()`."""
+    reset = _csrf_for_render.set(token)
+    try:
+        yield
+    finally:
+        _csrf_for_render.reset(reset)
 
 
 def load_user_for_page(request: Request) -> None:

@@ -16,6 +16,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import DictLoader, Environment
 
 MAX_BYTES = 4 * 1024 * 1024
+# The same page served by the app itself (bench/app_with_baseline.py).
+SAME_APP_PATH = "/_baseline/page/{size}"
 
 # A page shaped like the app's: a head, a header and nav, paragraphs in a loop, a footer. The padding
 # sits in an HTML comment so the rendered size can be made exact.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import LoadGenerator, pick_load_generator
-from bench.servers import ServerProcess, start_app, start_baseline
+from bench.servers import APP_FACTORY, ServerProcess, start_app, start_baseline
 from bench.sites import PostgresCluster, Site, new_site, refresh_schema, seed_site
 
 DATABASES = ("sqlite", "postgresql")
@@ -160,10 +160,17 @@ class BenchContext:
                 self._sites[db] = made[db]
 
     # --- servers and load ---------------------------------------------------------------------------
-    def app_server(self, site: Site, workers: int, *, academy_serve: bool = False) -> ServerProcess:
+    def app_server(
+        self, site: Site, workers: int, *, academy_serve: bool = False, factory: str = APP_FACTORY
+    ) -> ServerProcess:
         refresh_schema(site, self.say)
         server = start_app(
-            site.env, workers=workers, log_dir=self.root, tag=site.db, academy_serve=academy_serve
+            site.env,
+            workers=workers,
+            log_dir=self.root,
+            tag=site.db,
+            academy_serve=academy_serve,
+            factory=factory,
         )
         self.stack.callback(server.stop)
         return server

@@ -1,5 +1,11 @@
-"""Case group `pages`: requests/s and p50/p95/p99 of the app's pages, each beside the baseline's bare
-Jinja2 page of the same size, on every database and worker count, in interleaved rounds."""
+"""Case group `pages`: requests/s and p50/p95/p99 of the app's pages, each beside a bare Jinja2 page of the
+same size, on every database and worker count, in interleaved rounds.
+
+Two bare pages: the separate bare app's (bench/baseline_app.py: no middleware, no database), for every
+page; and, for the module page (the page with a target), the same page served by the app itself
+(bench/app_with_baseline.py), which is what issue #3's target names: "a bare Jinja2 page of the same size
+served by the same app". The first ratio says what the app costs in all; the second what the module page's
+own work costs."""
 
 from __future__ import annotations
 
@@ -10,10 +16,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench.baseline_app import SAME_APP_PATH
 from bench.context import BenchContext
 from bench.harness import FAILED, NOT_AVAILABLE, OK, CaseResult, Column, mark_failed, median
 from bench.load import LoadResult
-from bench.servers import ServerProcess
+from bench.servers import APP_WITH_BASELINE_FACTORY, ServerProcess
 from bench.sites import Site, cookie_header, sign_in
 
 TITLE = "Pages: requests/s and latency, as a share of a bare Jinja2 page of the same size"
@@ -26,8 +33,10 @@ COLUMNS = [
     Column("p50_ms", "p50 ms"),
     Column("p95_ms", "p95 ms"),
     Column("p99_ms", "p99 ms"),
-    Column("baseline_rps", "baseline req/s", 0),
-    Column("ratio", "ratio"),
+    Column("baseline_rps", "bare app req/s", 0),
+    Column("ratio", "ratio to bare app"),
+    Column("same_app_rps", "same-app bare req/s", 0),
+    Column("same_app_ratio", "ratio to same-app bare (target ≥ 0.70)"),
     Column("errors", "errors"),
 ]
 
@@ -64,6 +73,13 @@ class Target:
     headers: dict[str, str]
     size: int
     baseline_url: str
+    same_app_url: str | None  # the bare page served by the app itself (the target page only)
+
+    def urls(self) -> dict[str, str]:
+        urls = {"app": self.url, "baseline": self.baseline_url}
+        if self.same_app_url:
+            urls["same_app"] = self.same_app_url
+        return urls
 
 
 def run(ctx: BenchContext) -> CaseResult:
@@ -96,7 +112,7 @@ def run(ctx: BenchContext) -> CaseResult:
 
 def _measure_configuration(ctx: BenchContext, site: Site, workers: int) -> list[dict[str, Any]]:
     ctx.say(f"pages: {site.db}, {workers} worker(s)")
-    app = ctx.app_server(site, workers)
+    app = ctx.app_server(site, workers, factory=APP_WITH_BASELINE_FACTORY)
     baseline = ctx.baseline_server(workers, site.env)
     try:
         app.wait_ready()
@@ -104,23 +120,25 @@ def _measure_configuration(ctx: BenchContext, site: Site, workers: int) -> list[
         if not site.trainee_cookies:
             site.trainee_cookies = sign_in(app.base_url)
         targets, rows = _resolve_targets(ctx, site, app, baseline)
-        samples: dict[str, list[tuple[LoadResult, LoadResult]]] = {t.page.name: [] for t in targets}
+        samples: dict[str, list[dict[str, LoadResult]]] = {t.page.name: [] for t in targets}
         load = ctx.load()
         _warm_up(targets)
         for round_no in range(ctx.options.rounds):
             for target in targets:
-                pair = {}
-                order = ("app", "baseline") if round_no % 2 == 0 else ("baseline", "app")
+                urls = target.urls()
+                order = list(urls) if round_no % 2 == 0 else list(reversed(urls))
+                results = {}
                 for kind in order:
-                    url = target.url if kind == "app" else target.baseline_url
-                    headers = target.headers if kind == "app" else {}
-                    pair[kind] = load.measure(
-                        url,
+                    # The bare page of the separate app is asked without cookies (it reads none); the app's
+                    # own bare page with the same cookies as the page it stands beside.
+                    headers = {} if kind == "baseline" else target.headers
+                    results[kind] = load.measure(
+                        urls[kind],
                         headers=headers,
                         seconds=_seconds(ctx, target),
                         connections=ctx.options.connections,
                     )
-                samples[target.page.name].append((pair["app"], pair["baseline"]))
+                samples[target.page.name].append(results)
         for target in targets:
             rows.append(_row(site.db, workers, target, samples[target.page.name]))
     finally:
@@ -175,7 +193,9 @@ def _resolve_targets(
                 rows.append({**base, "status": NOT_AVAILABLE, "note": NOT_AVAILABLE})
             continue
         size = len(response.content)
-        targets.append(Target(page, app.base_url + path, headers, size, f"{baseline.base_url}/page/{size}"))
+        same_app = app.base_url + SAME_APP_PATH.format(size=size) if page.name == TARGET_PAGE else None
+        baseline_url = f"{baseline.base_url}/page/{size}"
+        targets.append(Target(page, app.base_url + path, headers, size, baseline_url, same_app))
     return targets, rows
 
 
@@ -183,21 +203,19 @@ def _warm_up(targets: list[Target], requests: int = 6) -> None:
     """First renders, template and rendered-HTML caches and connection pools, in every worker."""
     for target in targets:
         for _ in range(requests):  # a new connection each time, so that every worker gets some
-            httpx.get(target.url, headers=target.headers, timeout=30)
-            httpx.get(target.baseline_url, timeout=30)
+            for kind, url in target.urls().items():
+                httpx.get(url, headers={} if kind == "baseline" else target.headers, timeout=30)
 
 
 def app_workers(server: ServerProcess) -> int:
     return int(server.argv[server.argv.index("--workers") + 1])
 
 
-def _row(
-    db: str, workers: int, target: Target, samples: list[tuple[LoadResult, LoadResult]]
-) -> dict[str, Any]:
-    apps = [a for a, _ in samples]
-    bases = [b for _, b in samples]
-    ratios = [a.rps / b.rps for a, b in samples if b.rps]
-    errors = sum(a.errors for a in apps) + sum(b.errors for b in bases)
+def _row(db: str, workers: int, target: Target, samples: list[dict[str, LoadResult]]) -> dict[str, Any]:
+    apps = [sample["app"] for sample in samples]
+    bases = [sample["baseline"] for sample in samples]
+    ratios = [s["app"].rps / s["baseline"].rps for s in samples if s["baseline"].rps]
+    errors = sum(result.errors for sample in samples for result in sample.values())
     row: dict[str, Any] = {
         "db": db,
         "workers": workers,
@@ -212,9 +230,15 @@ def _row(
         "baseline_p50_ms": median([b.p50_ms for b in bases if b.p50_ms is not None]),
         "ratio": median(ratios),
         "errors": errors,
-        "rounds": [{"rps": round(a.rps, 1), "baseline_rps": round(b.rps, 1)} for a, b in samples],
+        "rounds": [{kind: round(result.rps, 1) for kind, result in sample.items()} for sample in samples],
         "status": OK,
     }
+    if target.same_app_url:
+        same = [sample["same_app"] for sample in samples]
+        row["same_app_rps"] = median([s.rps for s in same])
+        row["same_app_ratio"] = median(
+            [s["app"].rps / s["same_app"].rps for s in samples if s["same_app"].rps]
+        )
     if errors:
         row["status"] = FAILED
         row["note"] = f"{errors} failed requests"

@@ -139,15 +139,27 @@ def uvicorn_argv(factory: str, port: int, workers: int) -> list[str]:
     return [*argv, "--timeout-worker-healthcheck", str(HEALTHCHECK_TIMEOUT_S)]
 
 
+APP_FACTORY = "backend.main:create_app"
+# The app plus the same-app bare page (bench/app_with_baseline.py): for the page case, whose target is
+# stated against "a bare Jinja2 page of the same size served by the same app".
+APP_WITH_BASELINE_FACTORY = "bench.app_with_baseline:create_app"
+
+
 def start_app(
-    env: Mapping[str, str], *, workers: int, log_dir: Path, tag: str, academy_serve: bool = False
+    env: Mapping[str, str],
+    *,
+    workers: int,
+    log_dir: Path,
+    tag: str,
+    academy_serve: bool = False,
+    factory: str = APP_FACTORY,
 ) -> ServerProcess:
-    """The app: under uvicorn with backend.main:create_app, or (academy_serve=True) `academy serve`."""
+    """The app: under uvicorn with `factory`, or (academy_serve=True) `academy serve`."""
     port = free_port()
     if academy_serve:
         argv = [*academy_command(), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     else:
-        argv = uvicorn_argv("backend.main:create_app", port, workers)
+        argv = uvicorn_argv(factory, port, workers)
     name = f"app[{tag}, {workers}w{', academy serve' if academy_serve else ''}]"
     return ServerProcess(name, argv, env, log_dir / f"app-{tag}-{workers}w.log", port)
 

@@ -275,6 +275,10 @@ _snapshots: LRU[tuple[int, str], QuestionSnapshot] = LRU(8192)
 _facts: LRU[tuple[int, int], VersionFacts] = LRU(8192)
 # (module version id, content hash, course slug) → its rendered text; the slug is in the media URLs.
 rendered_modules: LRU[tuple[int, str, str], RenderedModule] = LRU(512)
+# The module page's HTML that is the same for every reader (backend/courses/page_cache.py): skeletons
+# (about 40-80 KB each) and the small "complete this module" boxes, per state.
+page_skeletons: LRU[tuple[Any, ...], Any] = LRU(256)
+complete_boxes: LRU[tuple[Any, ...], str] = LRU(1024)
 
 
 # ---- queries ------------------------------------------------------------------------------------------
@@ -398,6 +402,8 @@ def clear_caches() -> None:
     _snapshots.clear()
     _facts.clear()
     rendered_modules.clear()
+    page_skeletons.clear()
+    complete_boxes.clear()
 
 
 def _version_key(row: Sequence[Any], *, start: int = _N_COURSE) -> tuple[int, int]:

@@ -19,8 +19,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from backend import i18n
-from backend.accounts.deps import ApiUser, OptionalUser, SettingsDep, get_optional_user
-from backend.courses import service
+from backend.accounts.deps import ApiUser, OptionalUser, SettingsDep, get_reader
+from backend.courses import page_cache, service
 from backend.courses.grading import answer_from_form
 from backend.courses.reading import LRU
 from backend.courses.render import render_fragment, render_inline
@@ -31,7 +31,7 @@ from backend.courses.schemas import (
     ModulePublic,
     ProgressPublic,
 )
-from backend.db import SessionDep
+from backend.db import SessionDep, run_read
 from backend.errors import NotFound, ValidationFailed
 from backend.exams.overview import course_exam
 from backend.i18n import _
@@ -45,7 +45,6 @@ MODULE_TEMPLATE = "courses/module.html"
 ANSWERED_EVENT = "selfcheck-answered"  # htmx event: the module's completion box reloads itself on it
 _SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 # Functions the course templates call: markdown fragments (cached per text) and the sign-in link.
-_CSRF_MARK = "\ue002csrf-token\ue002"  # stands for the visitor's token in cached question blocks
 _blocks: LRU[tuple[Any, ...], str] = LRU(4096)
 HELPERS: dict[str, Any] = {
     "markdown": render_fragment,
@@ -68,15 +67,35 @@ def course_page(request: Request, session: SessionDep, user: OptionalUser, slug:
 
 @router.get("/courses/{slug}/modules/{name}")
 async def module_page(request: Request, session: SessionDep, slug: str, name: str) -> Response:
-    # The most viewed page: who is signed in, the page's data and its rendering in one trip to the thread
-    # pool (as separate `def` dependencies and handler they cost a trip each).
-    return await run_in_threadpool(_module_page, request, session, slug, name)
+    # The most viewed page: who is signed in, the page's data and its rendering in one call, without a
+    # trip to the thread pool on SQLite (db.run_read). The first view of a new version also stores its
+    # rendered text: a write, which may wait for the lock, so in the thread pool.
+    response, page = await run_read(request, _module_page, request, session, slug, name)
+    if page.fresh_html is not None:
+        await run_in_threadpool(_store_rendered_html, request, page)
+    return response
 
 
-def _module_page(request: Request, session: Session, slug: str, name: str) -> Response:
-    user = get_optional_user(request, session, request.app.state.settings)
-    page = _load_page(request, session, slug=slug, name=name, user_id=user.id if user else None)
-    return render(request, MODULE_TEMPLATE, _module_context(request, page), block="module_complete")
+def _module_page(
+    request: Request, session: Session, slug: str, name: str
+) -> tuple[Response, service.ModulePage]:
+    user = get_reader(request, session, request.app.state.settings)
+    page = service.module_page(session, slug=slug, name=name, user_id=user.id if user else None)
+    context = _module_context(request, page)
+    cached = page_cache.module_page_response(request, MODULE_TEMPLATE, page, context)
+    return cached or render(request, MODULE_TEMPLATE, context, block="module_complete"), page
+
+
+def _store_rendered_html(request: Request, page: service.ModulePage) -> None:
+    """Keep a version's freshly rendered text in the database, for the other workers and the next start.
+    Only a cache: the page is right without it, and the next view tries again. (Never from a POST: its
+    transaction already holds SQLite's write lock, which this second connection would wait for in vain.)"""
+    try:
+        service.store_rendered_html(
+            request.app.state.writer_engine, version_id=page.version_id, html=page.fresh_html or ""
+        )
+    except SQLAlchemyError:
+        log.warning("could not cache the rendered HTML of module version %s", page.version_id)
 
 
 @router.get("/courses/{slug}/modules/{name}/questions/{qid}", include_in_schema=False)
@@ -101,7 +120,7 @@ def answer_question(
     anchor = f"{service.module_url(slug, name)}#q-{qid}"
     if user is None:
         return redirect(request, login_url(anchor))
-    page = _load_page(request, session, slug=slug, name=name, user_id=user.id)
+    page = service.module_page(session, slug=slug, name=name, user_id=user.id)
     item = page.selfcheck(qid)
     if item is None:
         raise NotFound(_("There is no such question in this module."))
@@ -171,22 +190,6 @@ def api_progress(session: SessionDep, user: ApiUser) -> ProgressPublic:
 # ---- helpers -----------------------------------------------------------------------------------------------
 
 
-def _load_page(
-    request: Request, session: SessionDep, *, slug: str, name: str, user_id: int | None
-) -> service.ModulePage:
-    """The module page's data; a GET also caches freshly rendered HTML. (A POST does not: its own
-    transaction already holds SQLite's write lock, which a second connection would wait for in vain.)"""
-    page = service.module_page(session, slug=slug, name=name, user_id=user_id)
-    if page.fresh_html is not None and request.method == "GET":
-        try:
-            service.store_rendered_html(
-                request.app.state.writer_engine, version_id=page.version_id, html=page.fresh_html
-            )
-        except SQLAlchemyError:  # only a cache: the page is right without it, the next view tries again
-            log.warning("could not cache the rendered HTML of module version %s", page.version_id)
-    return page
-
-
 def _module_context(
     request: Request,
     page: service.ModulePage,
@@ -253,12 +256,12 @@ def _question_blocks(
             "item": item,
             "error": message,
             "user": signed_in,
-            "csrf_token": _CSRF_MARK,
+            "csrf_token": page_cache.CSRF_MARK,
         }
         html = _blocks.get_or_make(
             key, lambda: render_block(templates.env, MODULE_TEMPLATE, "question", block_context)
         )
-        return Markup(html.replace(_CSRF_MARK, token))
+        return Markup(html.replace(page_cache.CSRF_MARK, token))
 
     return question_html
 

@@ -97,6 +97,7 @@ class ModulePage:
     course: CourseRef
     module: ModuleSummary
     version_id: int
+    version_hash: str
     rendered: RenderedModule
     fresh_html: str | None  # HTML rendered by this request, for the caller to cache; None when it was cached
     previous: ModuleSummary | None
@@ -199,6 +200,7 @@ def module_page(session: Session, *, slug: str, name: str, user_id: int | None) 
         course=row.course,
         module=row.summary,
         version_id=row.version_id,
+        version_hash=row.version_hash,
         rendered=rendered,
         fresh_html=RENDER_STAMP + rendered.html if fresh else None,
         previous=previous,
