@@ -267,7 +267,7 @@ def run_import(
     file: UploadFile | None,
 ) -> tuple[ImportOutcome | None, int | None]:
     """Shared by the page and the API: the outcome of a small import, or the id of the job of a large one."""
-    from backend.cohorts.roster_file import ImportProblem
+    from backend.spreadsheets import ImportProblem
 
     assert cohort.id is not None
     data = file.file.read(MAX_UPLOAD_BYTES + 1) if file is not None else b""

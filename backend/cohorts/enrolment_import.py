@@ -20,14 +20,7 @@ from backend.accounts.service import email_problem, normalise_email, phone_probl
 from backend.audit import record_event
 from backend.cohorts import notices
 from backend.cohorts.enrolment import enrolment_of, lock_cohort, record_enrolment, seats_taken
-from backend.cohorts.roster_file import (
-    COLUMNS,
-    MAX_LENGTHS,
-    REQUIRED,
-    ImportProblem,
-    ImportRow,
-    column_label,
-)
+from backend.cohorts.roster_file import COLUMNS, MAX_LENGTHS, REQUIRED, ImportRow, column_label
 from backend.config import Settings
 from backend.i18n import _
 from backend.models import (
@@ -40,6 +33,7 @@ from backend.models import (
     User,
     utcnow,
 )
+from backend.spreadsheets import ImportProblem
 
 Progress = Callable[[int, str], None]
 

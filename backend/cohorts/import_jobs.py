@@ -13,12 +13,13 @@ from sqlmodel import Session
 
 from backend import i18n, security
 from backend.cohorts.enrolment_import import ImportOutcome, import_roster
-from backend.cohorts.roster_file import ImportProblem, read_roster
+from backend.cohorts.roster_file import read_roster
 from backend.config import Settings, get_settings
 from backend.errors import NotFound
 from backend.i18n import _
 from backend.jobs.service import ProgressFn, create_job, register_handler, start_after_commit
 from backend.models import Job, User
+from backend.spreadsheets import ImportProblem
 
 LARGE_IMPORT_ROWS = 200
 JOB_KIND = "cohorts.enrolment_import"

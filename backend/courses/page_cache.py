@@ -85,7 +85,9 @@ def module_page_response(
         i18n.current_locale.get(),
         user.role if user is not None else None,
     )
-    skeleton: Skeleton = reading.page_skeletons.get_or_make(key, lambda: _make_skeleton(template, page, {**base, **context}))
+    skeleton: Skeleton = reading.page_skeletons.get_or_make(
+        key, lambda: _make_skeleton(template, page, {**base, **context})
+    )
     if skeleton is _UNCACHEABLE:
         return None
     token = str(escape(base["csrf_token"]))

@@ -70,7 +70,7 @@ async def module_page(request: Request, session: SessionDep, slug: str, name: st
     # The most viewed page: who is signed in, the page's data and its rendering in one call, without a
     # trip to the thread pool on SQLite (db.run_read). The first view of a new version also stores its
     # rendered text: a write, which may wait for the lock, so in the thread pool.
-    response, page = await run_read(request, _module_page, request, session, slug, name)
+    response, page = await run_read(request, session, _module_page, request, session, slug, name)
     if page.fresh_html is not None:
         await run_in_threadpool(_store_rendered_html, request, page)
     return response

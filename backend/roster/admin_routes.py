@@ -22,7 +22,8 @@ from backend.models import User
 from backend.roster import export_jobs, import_jobs, legacy_import, service, stats
 from backend.roster.export import BIG_EXPORT_ROWS, ExportSpec, record_export, stream_export
 from backend.roster.legacy_file import HEADER_ALIASES, column_label, read_legacy_file
-from backend.roster.schemas import ImportOutcome, ImportProblem, RosterFilter, RosterSettingsForm
+from backend.roster.schemas import ImportOutcome, RosterFilter, RosterSettingsForm
+from backend.spreadsheets import ImportProblem
 from backend.web import redirect, render
 
 router = APIRouter(prefix="/admin/roster", tags=["roster"], dependencies=[Depends(get_admin_user)])

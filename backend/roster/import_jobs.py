@@ -22,7 +22,8 @@ from backend.jobs.service import ProgressFn, create_job, job_settings, register_
 from backend.models import Job, User
 from backend.roster.legacy_file import read_legacy_file
 from backend.roster.legacy_import import import_legacy
-from backend.roster.schemas import ImportOutcome, ImportProblem
+from backend.roster.schemas import ImportOutcome
+from backend.spreadsheets import ImportProblem
 
 JOB_KIND = "roster.legacy_import"
 LARGE_IMPORT_ROWS = 500  # more rows than this: a background job with progress

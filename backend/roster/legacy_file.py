@@ -1,18 +1,15 @@
-"""Reading a legacy roster file (CSV in UTF-8 with or without BOM, or GBK; or an XLSX workbook's first sheet)
-into rows numbered as the spreadsheet numbers them (the header is row 1), and the cell parsers the checks
-use: dates in the usual Chinese and ISO spellings (or Excel date cells), levels, statuses."""
+"""Reading a legacy certificate register (backend/spreadsheets.py reads the file) into rows numbered as the
+spreadsheet numbers them (the header is row 1), and the cell parsers the checks use: dates in the usual
+Chinese and ISO spellings (or Excel date cells), levels, statuses."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from backend.i18n import _
-from backend.roster.schemas import ImportProblem
+from backend.spreadsheets import ImportProblem, cell_text, find_columns, read_table
 
 MAX_ROWS = 100_000
 HEADER_ALIASES = {
@@ -113,94 +110,19 @@ class LegacyRow:
         return cell_text(self.cells.get(column))
 
 
-def cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value).strip()
-
-
-def _header_key(text: str) -> str | None:
-    cleaned = text.strip().lower().lstrip("\ufeff").rstrip("*＊ ")
-    for cut in ("(", "（"):
-        cleaned = cleaned.split(cut)[0]
-    cleaned = cleaned.replace(" ", "").replace("_", "").replace("-", "")
-    for key, aliases in HEADER_ALIASES.items():
-        if cleaned in aliases or cleaned in (alias.replace(" ", "") for alias in aliases):
-            return key
-    return None
-
-
 def read_legacy_file(data: bytes) -> tuple[list[LegacyRow], list[ImportProblem]]:
     """The rows of an uploaded roster, or the problems that keep the file from being read at all."""
-    if not data.strip():
-        return [], [ImportProblem(None, None, _("The file is empty."))]
-    if data.startswith(b"PK\x03\x04"):
-        table, problems = _xlsx_table(data)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        return [], [ImportProblem(None, None, _("This is an old .xls workbook: save it as .xlsx or .csv."))]
-    else:
-        table, problems = _csv_table(data)
+    table, problems = read_table(data)
     if problems:
         return [], problems
-    return _rows_from_table(table)
-
-
-def _csv_table(data: bytes) -> tuple[list[tuple[int, list[object]]], list[ImportProblem]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return [], [ImportProblem(None, None, _("The file could not be read as UTF-8 or GBK text."))]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096].split("\n")[0], ",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    return [(number, list(values)) for number, values in enumerate(reader, start=1)], []
-
-
-def _xlsx_table(data: bytes) -> tuple[list[tuple[int, list[object]]], list[ImportProblem]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return [], [ImportProblem(None, None, _("The file could not be opened as an XLSX workbook."))]
-    sheet = book.worksheets[0]
-    table = [
-        (number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    ]
-    book.close()
-    return table, []
-
-
-def _rows_from_table(table: list[tuple[int, list[object]]]) -> tuple[list[LegacyRow], list[ImportProblem]]:
-    filled = [(number, values) for number, values in table if any(cell_text(v) for v in values)]
-    if not filled:
-        return [], [ImportProblem(None, None, _("The file is empty."))]
-    header_number, header = filled[0]
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        key = _header_key(cell_text(title))
-        if key and key not in positions:
-            positions[key] = index
-    missing = [column for column in REQUIRED if column not in positions]
-    if missing:
-        names = "、".join(column_label(column) for column in missing)
-        message = _("The first row must name the columns; missing: %(columns)s. Download the template.")
-        return [], [ImportProblem(header_number, None, message % {"columns": names})]
+    body, positions, problems = find_columns(table, HEADER_ALIASES, REQUIRED, column_label)
+    if problems:
+        return [], problems
     rows = [
         LegacyRow(
             number, {key: values[index] if index < len(values) else None for key, index in positions.items()}
         )
-        for number, values in filled[1:]
+        for number, values in body
     ]
     if not rows:
         return [], [ImportProblem(None, None, _("The file has a header row but no certificates."))]

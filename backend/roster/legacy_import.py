@@ -26,8 +26,9 @@ from backend.i18n import _
 from backend.models import Certificate, CertificateSource, CertificateStatus, User, utcnow
 from backend.roster import stats
 from backend.roster.legacy_file import LegacyRow, id_stored_as_number, parse_date, parse_level, parse_status
-from backend.roster.schemas import ImportOutcome, ImportProblem
+from backend.roster.schemas import ImportOutcome
 from backend.roster.service import today
+from backend.spreadsheets import ImportProblem
 
 INSERT_BATCH = 5000
 LOOKUP_BATCH = 500

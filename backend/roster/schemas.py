@@ -8,6 +8,8 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from backend.spreadsheets import ImportProblem
+
 STATES = ("valid", "expired", "revoked", "superseded")
 SOURCES = ("issued", "legacy")
 LEVELS = (1, 2, 3)
@@ -164,13 +166,6 @@ class RosterPagePublic(BaseModel):
 class RosterSettingsForm(BaseModel):
     target_count: str = ""
     target_label: str = ""
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    row: int | None  # as the spreadsheet numbers it (the header is row 1); None: the whole file
-    column: str | None
-    message: str
 
 
 @dataclass

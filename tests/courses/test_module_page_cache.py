@@ -84,7 +84,10 @@ def test_staff_navigation_is_the_same_from_the_cache(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     staff = make_user(db, settings, email=f"{role.value}@example.com", name="李老师", role=role)
-    with TestClient(app, follow_redirects=False) as reader, TestClient(app, follow_redirects=False) as teacher:  # type: ignore[arg-type]
+    with (
+        TestClient(app, follow_redirects=False) as reader,
+        TestClient(app, follow_redirects=False) as teacher,
+    ):  # type: ignore[arg-type]
         login(reader, trainee.email)
         login(teacher, staff.email)
         assert 'href="/instructor"' not in same_both_ways(reader, BASICS, monkeypatch)
