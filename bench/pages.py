@@ -93,8 +93,9 @@ def run(ctx: BenchContext) -> CaseResult:
                 mark_failed(result, {"db": db, "workers": workers, "page": "(all)"}, exc)
     result.notes.append(
         f"{ctx.options.rounds} rounds of {ctx.options.seconds:g} s (the module page, which has a target) or "
-        f"{ctx.options.other_seconds:g} s (the other pages) per page and server, app and baseline "
-        f"alternating (order swapped every round), {ctx.options.connections} keep-alive connections; "
+        f"{ctx.options.other_seconds:g} s (the other pages) per page and server: the app, the separate bare "
+        "app and (module page) the same-app bare page one after the other, the order reversed every round; "
+        f"{ctx.options.connections} keep-alive connections; "
         "req/s and latencies are medians of the rounds, ratio is the median of the per-round ratios"
     )
     result.notes.append(
