@@ -1,22 +1,30 @@
 """The demo's training side: two classes of the broker-junior course with trainees at every stage (enrolled,
 some modules done, hours met, exam in progress, awaiting grading, failed, passed, certificate issued, one
 revoked), made through the other features' own services (course import, classes, self-checks and module
-completion, exam attempts and grading, certificate issuing and revoking). A feature missing from this build
-is probed for and its stages skipped with a note, never faked."""
+completion, exam attempts and grading, certificate issuing and revoking). A stage that a feature refuses
+(a course without exam questions, say) is skipped with a note, never faked."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from backend.certificates import keys as certificate_keys
+from backend.certificates import service as certificates
+from backend.certificates.lifecycle import revoke
+from backend.cohorts import enrolment
+from backend.cohorts import service as cohorts
 from backend.config import Settings
+from backend.courses import service as courses
+from backend.courses.grading import grade_answer
+from backend.courses.importer import import_course
+from backend.exams import attempts as exam_attempts
+from backend.exams import grading_queue
 from backend.models import Course, CourseModule, ExamItem, QuestionVersion, SelfCheckAnswer, User, utcnow
 from backend.roster.demo_data import DEMO_MARK
 
@@ -40,24 +48,15 @@ class Training:
         self.stages[stage] = self.stages.get(stage, 0) + 1
 
 
-def feature(name: str, training: Training, what: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        training.notes.append(f"skipped {what}: {name} is not part of this build")
-        return None
-
-
 def ensure_course(session: Session, settings: Settings, training: Training) -> Course | None:
     course = session.exec(select(Course).where(Course.slug == COURSE_SLUG)).first()
     if course is not None:
         return course
-    importer = feature("backend.courses.importer", training, "the course import")
     folder = settings.courses_dir / COURSE_SLUG
-    if importer is None or not folder.is_dir():
+    if not folder.is_dir():
         training.notes.append(f"skipped the classes: no course {COURSE_SLUG} (and no folder {folder})")
         return None
-    importer.import_course(session, folder)
+    import_course(session, folder)
     return session.exec(select(Course).where(Course.slug == COURSE_SLUG)).first()
 
 
@@ -65,9 +64,7 @@ def _local(moment: datetime) -> str:
     return (moment + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # the form takes Beijing time
 
 
-def make_class(
-    session: Session, cohorts: ModuleType, *, course: Course, admin: User, spec: dict[str, Any]
-) -> Any:
+def make_class(session: Session, *, course: Course, admin: User, spec: dict[str, Any]) -> Any:
     from backend.cohorts.schemas import CohortForm
 
     form = CohortForm(
@@ -108,9 +105,8 @@ class ModuleReader:
     one request each: far too slow for ~1,500 answers); then every module is completed through the courses'
     `complete_module`, which refuses a module whose self-checks are not all answered."""
 
-    def __init__(self, session: Session, reading: ModuleType, course: Course) -> None:
-        self.session, self.reading, self.course = session, reading, course
-        self.grading = importlib.import_module("backend.courses.grading")
+    def __init__(self, session: Session, course: Course) -> None:
+        self.session, self.course = session, course
         self.modules = session.exec(
             select(CourseModule)
             .where(CourseModule.course_id == course.id, col(CourseModule.archived_at).is_(None))
@@ -123,7 +119,7 @@ class ModuleReader:
         rows = []
         for module in modules:
             if module.id not in self.checks:
-                self.checks[module.id or 0] = self.reading.module_selfchecks(
+                self.checks[module.id or 0] = courses.module_selfchecks(
                     self.session, module_id=module.id or 0, user_id=None
                 )
             for check in self.checks[module.id or 0]:
@@ -134,21 +130,20 @@ class ModuleReader:
                         "question_id": check.question_id,
                         "question_version_id": check.version.id,
                         "answer": answer,
-                        "correct": self.grading.grade_answer(check.version, answer).correct,
+                        "correct": grade_answer(check.version, answer).correct,
                         "answered_at": utcnow(),
                     }
                 )
         if rows:
             self.session.execute(insert(SelfCheckAnswer), rows)
         for module in modules:
-            self.reading.complete_module(
+            courses.complete_module(
                 self.session, user_id=user.id or 0, slug=self.course.slug, name=module.name
             )
 
 
 def sit_exam(
     session: Session,
-    attempts: ModuleType,
     *,
     course: Course,
     user: User,
@@ -159,7 +154,8 @@ def sit_exam(
 ) -> Any:
     """Start an attempt at `start`, answer `right_share` of it correctly (the rest left blank), submit it
     fifty minutes later when asked, and have the essays graded with `grade` (attempt, position, points)."""
-    attempt = attempts.start_attempt(session, user=user, course=course, now=start)
+    attempt = exam_attempts.start_attempt(session, user=user, course=course, now=start)
+    attempt_id, user_id = attempt.id or 0, user.id or 0
     items = session.exec(
         select(ExamItem, QuestionVersion)
         .join(QuestionVersion, col(QuestionVersion.id) == ExamItem.question_version_id)
@@ -172,20 +168,20 @@ def sit_exam(
             continue
         answer = plain_answer(version, item.option_order)
         if answer:
-            attempts.save_answer(
+            exam_attempts.save_answer(
                 session,
-                attempt_id=attempt.id,
+                attempt_id=attempt_id,
                 position=item.position,
-                user_id=user.id,
+                user_id=user_id,
                 answer=answer,
                 now=start + timedelta(minutes=1 + index),
             )
     if submit:
-        attempts.submit_attempt(session, attempt_id=attempt.id, now=start + timedelta(minutes=50))
+        exam_attempts.submit_attempt(session, attempt_id=attempt_id, now=start + timedelta(minutes=50))
         if grade is not None:
             for item, _version in items:
                 if item.type == "essay":
-                    grade(attempt.id, item.position, item.points * (0.8 if right_share >= 0.6 else 0.3))
+                    grade(attempt_id, item.position, item.points * (0.8 if right_share >= 0.6 else 0.3))
     return attempt
 
 
@@ -233,26 +229,16 @@ def build_training(
 ) -> Training:
     training = Training()
     course = ensure_course(session, settings, training)
-    cohorts = feature("backend.cohorts.service", training, "the classes")
-    enrolment = feature("backend.cohorts.enrolment", training, "enrolment")
-    if course is None or cohorts is None or enrolment is None:
+    if course is None:
         return training
-    courses = feature("backend.courses.service", training, "module completion")
-    reading = ModuleReader(session, courses, course) if courses is not None else None
-    attempts = feature("backend.exams.attempts", training, "exam attempts")
-    grading = feature("backend.exams.grading_queue", training, "exam grading")
-    certificates = feature("backend.certificates.service", training, "certificate issuing")
-    if certificates is not None:
-        keys = importlib.import_module("backend.certificates.keys")
-        keys.ensure_key(settings)
-        if revoking_service() is None:
-            training.notes.append("skipped revoking a certificate: the certificates feature has no revoke")
+    reading = ModuleReader(session, course)
+    certificate_keys.ensure_key(settings)
     now = utcnow()
     number = 0
     login_certified = False  # the login printed is the first certified trainee's (else the first trainee's)
     for spec in class_specs(date.today(), now):
-        cohort = make_class(session, cohorts, course=course, admin=admin, spec=spec)
-        cohorts.add_instructor(session, cohort=cohort, user_id=instructor.id, actor=admin)
+        cohort = make_class(session, course=course, admin=admin, spec=spec)
+        cohorts.add_instructor(session, cohort=cohort, user_id=instructor.id or 0, actor=admin)
         training.classes.append(cohort.name)
         for stage in spec["stages"]:
             number += 1
@@ -267,16 +253,13 @@ def build_training(
                 trainee=trainee,
                 admin=admin,
                 instructor=instructor,
-                modules=(reading, attempts, grading, certificates),
+                reading=reading,
                 now=now,
             )
             training.count(reached)
             if training.trainee_login is None or (reached == "certified" and not login_certified):
                 training.trainee_login = trainee
                 login_certified = reached == "certified"
-    missing = [name for name, module in (("modules", reading), ("exams", attempts)) if module is None]
-    if missing:
-        training.notes.append("trainees stopped at the last stage this build supports: " + ", ".join(missing))
     return training
 
 
@@ -312,17 +295,16 @@ def _advance(
     trainee: User,
     admin: User,
     instructor: User,
-    modules: tuple[Any, ...],
+    reading: ModuleReader,
     now: datetime,
 ) -> str:
     """Take one trainee as far as `stage`; returns the stage actually reached."""
-    reading, attempts, grading, certificates = modules
-    if stage == "enrolled" or reading is None:
+    if stage == "enrolled":
         return "enrolled"
     count = 3 if stage == "some_modules" else 99
     if not step(session, training, "completing modules", lambda: reading.complete(trainee, count)):
         return "enrolled"
-    if stage in ("some_modules", "hours_met") or attempts is None:
+    if stage in ("some_modules", "hours_met"):
         return "some_modules" if stage == "some_modules" else "hours_met"
     if stage == "in_exam":
         started = step(
@@ -331,7 +313,6 @@ def _advance(
             "starting an exam",
             lambda: sit_exam(
                 session,
-                attempts,
                 course=course,
                 user=trainee,
                 start=now - timedelta(minutes=20),
@@ -342,7 +323,7 @@ def _advance(
         return "in_exam" if started else "hours_met"
 
     def grade(attempt_id: int, position: int, points: float) -> None:
-        grading.grade_item(
+        grading_queue.grade_item(
             session,
             attempt_id=attempt_id,
             position=position,
@@ -352,13 +333,12 @@ def _advance(
             now=now - timedelta(days=2),
         )
 
-    graded = grading is not None and stage != "grading"
+    graded = stage != "grading"
     share = 0.3 if stage == "failed" else 0.9
 
     def sit() -> None:
         sit_exam(
             session,
-            attempts,
             course=course,
             user=trainee,
             start=now - timedelta(days=3),
@@ -371,7 +351,7 @@ def _advance(
         return "hours_met"
     if not graded:
         return "grading"
-    if stage in ("failed", "passed") or certificates is None:
+    if stage in ("failed", "passed"):
         return "failed" if stage == "failed" else "passed"
     issued: list[Any] = []
 
@@ -382,29 +362,12 @@ def _advance(
 
     if not step(session, training, "issuing a certificate", issue):
         return "passed"
-    revoke = revoking_service()
     reason = DEMO_MARK + "发现培训考勤记录有误，经复核撤销该证书。"
-    if (
-        stage == "revoked"
-        and revoke is not None
-        and step(
-            session,
-            training,
-            "revoking a certificate",
-            lambda: revoke(session, certificate=issued[0], reason=reason, actor=admin),
-        )
+    if stage == "revoked" and step(
+        session,
+        training,
+        "revoking a certificate",
+        lambda: revoke(session, certificate=issued[0], reason=reason, actor=admin),
     ):
         return "revoked"
     return "certified"
-
-
-def revoking_service() -> Callable[..., Any] | None:
-    """The certificates feature's `revoke` (in its lifecycle module, or its service in earlier builds)."""
-    for name in ("backend.certificates.lifecycle", "backend.certificates.service"):
-        try:
-            revoke = getattr(importlib.import_module(name), "revoke", None)
-        except ImportError:
-            continue
-        if callable(revoke):
-            return revoke  # type: ignore[no-any-return]
-    return None

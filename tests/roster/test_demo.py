@@ -152,24 +152,22 @@ def test_the_demo_register_is_the_same_every_time() -> None:
     assert len({row["id_number"] for row in first}) == 1349 and len({row["number"] for row in first}) == 1349
 
 
-def test_a_missing_feature_is_skipped_with_a_note(
+def test_a_stage_a_feature_refuses_is_skipped_with_a_note(
     engine: Engine, db: Session, demo_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from types import ModuleType
-
+    """When the exams refuse to start an attempt (as for a course without exam questions), the demo keeps
+    every trainee at the last stage they really reached, says why, and fakes nothing after it."""
+    from backend.errors import Conflict
     from backend.roster import demo_training
 
-    real = demo_training.feature
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise Conflict("这门课程还没有考试题目。")
 
-    def without_exams(name: str, training: demo_training.Training, what: str) -> ModuleType | None:
-        if name.startswith("backend.exams") or name.startswith("backend.certificates"):
-            training.notes.append(f"skipped {what}: {name} is not part of this build")
-            return None
-        return real(name, training, what)
-
-    monkeypatch.setattr(demo_training, "feature", without_exams)
+    monkeypatch.setattr(demo_training.exam_attempts, "start_attempt", refuse)
     result = run_demo(engine, demo_settings, echo=lambda _line: None)
     assert result.legacy == 1349
-    assert any("exam attempts" in note for note in result.training.notes)
+    assert any(
+        note.startswith("sitting the exam stopped: 这门课程还没有考试题目") for note in result.training.notes
+    )
     assert set(result.training.stages) == {"enrolled", "some_modules", "hours_met"}
     assert count(db, select(func.count(col(Certificate.id))).where(Certificate.source == "issued")) == 0
