@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlmodel import Session
 
 from backend.accounts import service
-from backend.accounts.deps import ApiUser, CurrentUser, OptionalUser, SettingsDep
+from backend.accounts.deps import ApiUser, CurrentUser, OptionalUser, SettingsDep, get_reader
 from backend.accounts.schemas import ProfileUpdate, Registration, TokenResponse, UserPublic
 from backend.courses.service import progress_summary
-from backend.db import SessionDep
-from backend.errors import ValidationFailed
+from backend.db import SessionDep, run_read
+from backend.errors import LoginRequired, ValidationFailed
 from backend.exams.overview import exam_overviews
 from backend.i18n import _
 from backend.security import SESSION_COOKIE
@@ -106,7 +107,16 @@ def logout(request: Request, session: SessionDep, user: OptionalUser) -> Respons
 
 
 @router.get("/me")
-def me_page(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
+async def me_page(request: Request, session: SessionDep) -> Response:
+    # Where every trainee lands after signing in. Read-only: in the event loop on SQLite (db.run_read).
+    return await run_read(request, session, _me_page, request, session)
+
+
+def _me_page(request: Request, session: Session) -> Response:
+    settings = request.app.state.settings
+    user = get_reader(request, session, settings)
+    if user is None:
+        raise LoginRequired()
     profile = service.user_public(user, settings=settings)
     learning = progress_summary(session, user_id=user.id or 0)
     exams = exam_overviews(session, user=user, course_ids=[entry.course.id for entry in learning])
