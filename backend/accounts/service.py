@@ -244,7 +244,7 @@ def resolve_session(session: Session, *, settings: Settings, token: str | None) 
 
 
 def resolve_reader(session: Session, *, settings: Settings, token: str | None) -> tuple[User, str] | None:
-    """As `resolve_session`, for a page that only reads (the module page): the user is a detached copy
+    """As `resolve_session`, for a page that only reads (the module page, /me): the user is a detached copy
     built from one row, without the ORM's loading, which costs about three times the query. It is not in
     the session: never change it or add it to one (that would insert a second user)."""
     claims = security.decode_session_token(settings.secret_key, token) if token else None

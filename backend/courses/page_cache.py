@@ -85,9 +85,8 @@ def module_page_response(
         i18n.current_locale.get(),
         user.role if user is not None else None,
     )
-    skeleton: Skeleton = reading.page_skeletons.get_or_make(
-        key, lambda: _make_skeleton(template, page, {**base, **context})
-    )
+    full = {**base, **context}
+    skeleton: Skeleton = reading.page_skeletons.get_or_make(key, lambda: _make_skeleton(template, page, full))
     if skeleton is _UNCACHEABLE:
         return None
     token = str(escape(base["csrf_token"]))
@@ -99,7 +98,7 @@ def module_page_response(
         if name == "reader-name":
             return str(escape(user.name)) if user is not None else ""
         if name == "complete-box":
-            return _complete_box(template, page, {**base, **context}).replace(CSRF_MARK, token)
+            return _complete_box(template, page, full).replace(CSRF_MARK, token)
         return str(question_html(name.removeprefix(_QUESTION_PREFIX)))
 
     return HTMLResponse(skeleton.fill(hole))
